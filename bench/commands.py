@@ -1,0 +1,214 @@
+"""``citybridge bench …``: measurements kept apart from the tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bench.metrics import percentile
+from bench.retrieval import Score, benchmark_datasets, evaluate
+from bot.assistant.ask import Assistant
+from bot.render import RichProgress
+from bot.services import Services
+from bot.settings import Settings
+
+DEFAULT_SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+QUESTIONS = Path(__file__).resolve().parent / "data" / "questions.jsonl"
+SharedOption = Annotated[
+    Path, typer.Option("--shared", help="The shared folder with corpus/ and benchmarks/.")
+]
+
+
+def register(app: typer.Typer, settings: Callable[[], Settings], console: Console) -> None:
+    """Attach the bench commands to ``app``; ``settings`` gives the settings after --home is parsed."""
+
+    @app.command("retrieval")
+    def retrieval(shared: SharedOption = DEFAULT_SHARED) -> None:
+        """nDCG@10 and Recall@10 of BM25, dense and hybrid rankings on the shared benchmarks."""
+        table = Table(title="Retrieval benchmarks (same index, same model, same run)")
+        for column in ("Dataset", "Method", "nDCG@10", "Recall@10", "Queries"):
+            table.add_column(column, justify="right" if column[0] in "nRQ" else "left")
+        scores: list[Score] = []
+        for dataset in benchmark_datasets(shared):
+            with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
+                services = Services(settings().with_home(Path(home)))
+                scores += evaluate(
+                    dataset,
+                    services.index,
+                    services.embedder,
+                    progress=RichProgress(console),
+                    on_score=lambda s: console.print(f"{s.dataset} · {s.method}: nDCG@10 {s.ndcg10:.4f}"),
+                )
+                services.close()
+        for s in scores:
+            table.add_row(s.dataset, s.method, f"{s.ndcg10:.4f}", f"{s.recall10:.4f}", str(s.queries))
+        console.print(table)
+        _save("retrieval", [s.__dict__ for s in scores])
+
+    @app.command("ingest")
+    def ingest(
+        path: Annotated[Path, typer.Argument(help="What to ingest.")] = DEFAULT_SHARED / "corpus",
+        keep: Annotated[
+            Path | None, typer.Option("--keep", help="Keep the index in this home folder.")
+        ] = None,
+    ) -> None:
+        """Ingest throughput against raw embedding throughput of the same chunks; re-run cost."""
+        home = keep or Path(tempfile.mkdtemp(prefix="citybridge-bench-"))
+        command = [sys.executable, "-m", "bot", "--home", str(home), "ingest", str(path), "--json"]
+        first = _timed_run(command)
+        second = _timed_run(command)
+        services = Services(settings().with_home(home))
+        stats = services.index.stats()
+        texts = [
+            chunk.embedding_text() for doc in _all_docs(services) for chunk in services.index.chunks_of(doc)
+        ]
+        services.embedder.embed_documents(texts[:64])  # load the model before timing
+        started = time.perf_counter()
+        services.embedder.embed_documents(texts)
+        raw = time.perf_counter() - started
+        table = Table(title=f"Ingest benchmark: {path}")
+        table.add_column("Measure")
+        table.add_column("Value", justify="right")
+        table.add_row("documents / chunks", f"{stats.documents:,} / {stats.chunks:,}")
+        table.add_row("first run (whole command)", f"{first:.1f} s  ({stats.chunks / first:.1f} chunks/s)")
+        table.add_row("raw embedding of the same chunks", f"{raw:.1f} s  ({len(texts) / raw:.1f} chunks/s)")
+        table.add_row("ratio first run / raw embedding", f"{first / raw:.2f}x")
+        table.add_row(
+            "second run, nothing changed", f"{second:.1f} s  ({100 * second / first:.1f}% of first)"
+        )
+        console.print(table)
+        _save(
+            "ingest",
+            {
+                "path": str(path),
+                "chunks": stats.chunks,
+                "first_s": first,
+                "raw_embed_s": raw,
+                "second_s": second,
+            },
+        )
+
+    @app.command("latency")
+    def latency(
+        queries: Annotated[int, typer.Option("--queries", help="How many timed queries.")] = 300,
+        k: Annotated[int, typer.Option("--k")] = 10,
+        shared: SharedOption = DEFAULT_SHARED,
+    ) -> None:
+        """Warm search latency (p50/p95) on the index in --home."""
+        services = Services(settings())
+        texts = _latency_queries(shared, queries + 10)
+        for text in texts[:10]:
+            services.searcher.search(text, k=k)
+        timings = []
+        for text in texts[10:]:
+            started = time.perf_counter()
+            services.searcher.search(text, k=k)
+            timings.append((time.perf_counter() - started) * 1000)
+        stats = services.index.stats()
+        table = Table(title=f"Warm search latency, k={k}, {stats.chunks:,} chunks")
+        table.add_column("Queries", justify="right")
+        table.add_column("p50 ms", justify="right")
+        table.add_column("p95 ms", justify="right")
+        table.add_column("max ms", justify="right")
+        table.add_row(
+            str(len(timings)),
+            f"{percentile(timings, 50):.1f}",
+            f"{percentile(timings, 95):.1f}",
+            f"{max(timings):.1f}",
+        )
+        console.print(table)
+        _save(
+            "latency",
+            {"chunks": stats.chunks, "p50": percentile(timings, 50), "p95": percentile(timings, 95)},
+        )
+
+    @app.command("calibrate")
+    def calibrate(questions: Annotated[Path, typer.Option("--questions")] = QUESTIONS) -> None:
+        """Choose the `ask` no-answer threshold on labelled questions over the sample library."""
+        with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
+            current = settings()
+            services = Services(current.with_home(Path(home)))
+            services.ensure_library(RichProgress(console))
+            assistant = Assistant(services.searcher, answer_threshold=0.0)
+            items = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line]
+            rows = [(assistant.ask(item["question"]), item) for item in items]
+            services.close()
+        labelled = [(result.confidence, bool(item["answerable"])) for result, item in rows]
+        table = Table(title=f"No-answer threshold on {len(labelled)} labelled questions")
+        for column in ("Threshold", "Accuracy", "Answered wrongly", "Refused wrongly"):
+            table.add_column(column, justify="right")
+        best = max((t / 100 for t in range(20, 71)), key=lambda t: (_accuracy(labelled, t), -abs(t - 0.4)))
+        for threshold in sorted({0.30, 0.35, 0.38, 0.40, 0.42, 0.45, 0.50, best, current.answer_threshold}):
+            wrong_yes = sum(1 for c, a in labelled if c >= threshold and not a)
+            wrong_no = sum(1 for c, a in labelled if c < threshold and a)
+            mark = (
+                " ← best"
+                if threshold == best
+                else (" ← current" if threshold == current.answer_threshold else "")
+            )
+            table.add_row(
+                f"{threshold:.2f}{mark}",
+                f"{_accuracy(labelled, threshold):.3f}",
+                str(wrong_yes),
+                str(wrong_no),
+            )
+        console.print(table)
+        answerable = [(result, item) for result, item in rows if item["answerable"]]
+        cited = sum(
+            1 for result, item in answerable if {c.doc_id for c in result.citations} & set(item["doc_ids"])
+        )
+        console.print(
+            f"Answerable questions whose citations include an expected document: {cited}/{len(answerable)}"
+        )
+        _save("calibrate", {"best": best, "points": labelled})
+
+
+def _accuracy(labelled: list[tuple[float, bool]], threshold: float) -> float:
+    return sum(1 for c, a in labelled if (c >= threshold) == a) / max(len(labelled), 1)
+
+
+def _timed_run(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=False, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    return time.perf_counter() - started
+
+
+def _all_docs(services: Services) -> list[str]:
+    rows = services.index._db.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchall()
+    return [row[0] for row in rows]
+
+
+def _latency_queries(shared: Path, count: int) -> list[str]:
+    texts: list[str] = []
+    if QUESTIONS.exists():
+        texts += [
+            json.loads(line)["question"]
+            for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
+            if line
+        ]
+    policy = shared / "benchmarks" / "policyqa" / "beir_test" / "queries.jsonl"
+    if policy.exists():
+        with policy.open(encoding="utf-8") as handle:
+            for line in handle:
+                text = json.loads(line)["text"]
+                if text not in texts:
+                    texts.append(text)
+                if len(texts) >= count:
+                    break
+    return texts[:count]
+
+
+def _save(name: str, payload: object) -> None:
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")

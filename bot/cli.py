@@ -1,0 +1,236 @@
+"""The ``citybridge`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from bot import render
+from bot.assistant.ask import Assistant
+from bot.errors import CityBridgeError
+from bot.services import Services
+from bot.settings import Settings, get_settings
+from ingest.records import RecordColumns
+from knowledge.index import IndexStoreError
+from knowledge.models import KINDS, Kind, MetaValue
+from knowledge.search import Mode, SearchError
+
+app = typer.Typer(
+    help="CityBridge: answers for city staff and technology vendors, grounded in a knowledge base.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+errors = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="Folder for the index and database (default: $CITYBRIDGE_HOME).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+KindOption = Annotated[str | None, typer.Option("--kind", help=f"One of: {', '.join(KINDS)}.")]
+
+
+class State:
+    settings: Settings
+
+
+state = State()
+
+
+@app.callback()
+def main_options(home: HomeOption = None) -> None:
+    settings = get_settings().with_home(home)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    state.settings = settings
+
+
+def _services() -> Services:
+    return Services(state.settings)
+
+
+def _kind(value: str | None) -> Kind | None:
+    if value is None:
+        return None
+    if value not in KINDS:
+        raise CityBridgeError(f"Unknown kind {value!r}: use one of {', '.join(KINDS)}.")
+    return value
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index.")],
+    kind: KindOption = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Record files: the id column.")] = None,
+    title_col: Annotated[
+        str | None, typer.Option("--title-col", help="Record files: the title column.")
+    ] = None,
+    text_col: Annotated[
+        list[str] | None, typer.Option("--text-col", help="Record files: text column(s).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Index documents; unchanged files cost nothing, changed ones replace their chunks."""
+    services = _services()
+    columns = RecordColumns(id=id_col, title=title_col, text=tuple(text_col or ()))
+    options = services.ingest_options(kind=_kind(kind), prune=prune, columns=columns)
+    progress = None if as_json else render.RichProgress(errors)
+    report = services.ingestor(progress).run(paths, options)
+    if as_json:
+        _print_json(report.model_dump())
+    else:
+        console.print(render.ingest_summary(report))
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _parse_filters(values: list[str] | None) -> dict[str, MetaValue]:
+    filters: dict[str, MetaValue] = {}
+    for value in values or []:
+        key, sep, raw = value.partition("=")
+        if not sep or not key:
+            raise CityBridgeError(f"Filter {value!r} must look like key=value.")
+        filters[key.strip()] = raw.strip()
+    return filters
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many documents.")] = 10,
+    kind: KindOption = None,
+    where: Annotated[list[str] | None, typer.Option("--filter", help="Metadata equality, key=value.")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
+    batch: Annotated[Path | None, typer.Option("--batch", help="JSONL queries: {id, text, filter?}.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Hybrid search over the knowledge base."""
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise CityBridgeError("--mode must be hybrid, dense or lexical.")
+    searcher = _services().searcher
+    filters = _parse_filters(where)
+    if batch is not None:
+        _search_batch(searcher, batch, k=k, kind=_kind(kind), mode=mode)  # type: ignore[arg-type]
+        return
+    if not query:
+        raise CityBridgeError("Give a query, or --batch FILE.")
+    hits = searcher.search(query, k=k, kind=_kind(kind), where=filters, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        _print_json({"query": query, "hits": [hit.model_dump() for hit in hits]})
+    elif hits:
+        console.print(render.hits_table(hits, query))
+    else:
+        console.print("No documents match.")
+
+
+def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode: Mode) -> None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CityBridgeError(f"Cannot read {path}: {exc.strerror}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            query_id = item.get("id", item.get("_id"))
+            text = item["text"]
+            filters = item.get("filter") or {}
+            if not isinstance(filters, dict):
+                raise TypeError("filter must be an object")
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise CityBridgeError(
+                f"{path}:{number}: expected a JSON object with id and text ({exc})."
+            ) from exc
+        started = time.perf_counter()
+        hits = searcher.search(text, k=k, kind=kind, where=filters, mode=mode)
+        elapsed = (time.perf_counter() - started) * 1000
+        _print_json({"id": query_id, "hits": [hit.doc_id for hit in hits], "ms": round(elapsed, 2)})
+
+
+def _assistant(services: Services) -> Assistant:
+    return Assistant(services.searcher, answer_threshold=services.settings.answer_threshold)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    kind: KindOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A grounded answer with numbered sources, or a plain 'not in the knowledge base'."""
+    result = _assistant(_services()).ask(question, kind=_kind(kind))
+    if as_json:
+        _print_json(result.model_dump())
+    else:
+        console.print(render.ask_panel(result))
+
+
+@app.command()
+def lessons(
+    query: Annotated[str, typer.Argument(help="Topic to look for in the lessons-learned archive.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the lessons-learned archive."""
+    result = _assistant(_services()).lessons(query, k=k)
+    if as_json:
+        _print_json(result.model_dump())
+    else:
+        console.print(render.lessons_view(result))
+
+
+@app.command()
+def stats(as_json: JsonOption = False) -> None:
+    """What is in the knowledge base."""
+    result = _services().index.stats()
+    if as_json:
+        _print_json(result.__dict__)
+    else:
+        console.print(render.stats_table(result))
+
+
+@app.command()
+def chat() -> None:
+    """An interactive terminal chat (indexes the bundled sample knowledge base on first run)."""
+    from bot.chat import run_chat  # noqa: PLC0415
+
+    services = _services()
+    run_chat(services, _assistant(services), console)
+
+
+def _register_bench() -> None:
+    from bench import commands  # noqa: PLC0415
+
+    commands.register(bench_app, lambda: state.settings, console)
+
+
+def main() -> None:
+    """Entry point: run the app, turning domain errors into a message and exit code 2."""
+    _register_bench()
+    try:
+        app()
+    except (CityBridgeError, SearchError, IndexStoreError) as exc:
+        errors.print(f"[red]Error:[/red] {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        errors.print("Interrupted.")
+        sys.exit(130)

@@ -1,0 +1,65 @@
+"""The composition root: builds every service once from :class:`Settings`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from bot.settings import Settings
+from ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
+from ingest.records import RecordColumns
+from knowledge.embeddings import SentenceTransformerEmbedder, build_embedder
+from knowledge.index import KnowledgeIndex, open_index
+from knowledge.models import Kind
+from knowledge.search import SearchConfig, Searcher
+
+
+class Services:
+    """Lazily built, shared services. Nothing heavy happens until a property is used."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        s = self.settings
+        return build_embedder(
+            s.embedding_model, batch_size=s.embedding_batch_size, threads=s.embedding_threads
+        )
+
+    @cached_property
+    def index(self) -> KnowledgeIndex:
+        return open_index(self.settings.index_dir)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        s = self.settings
+        config = SearchConfig(
+            fusion=s.fusion,
+            rrf_k=s.rrf_k,
+            convex_alpha=s.convex_alpha,
+            candidates=s.candidates,
+            duplicate_jaccard=s.duplicate_jaccard,
+        )
+        return Searcher(self.index, self.embedder, config)
+
+    def ingest_options(
+        self, *, kind: Kind | None = None, prune: bool = False, columns: RecordColumns | None = None
+    ) -> IngestOptions:
+        return IngestOptions(
+            kind=kind,
+            prune=prune,
+            columns=columns or RecordColumns(),
+            chunk_chars=self.settings.chunk_chars,
+            max_file_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+        )
+
+    def ingestor(self, progress: Progress | None = None) -> Ingestor:
+        return Ingestor(self.index, self.embedder, progress=progress)
+
+    def ensure_library(self, progress: Progress | None = None) -> IngestReport:
+        """Index the bundled sample knowledge base (a no-op when nothing changed)."""
+        return self.ingestor(progress).run([self.settings.library_dir], self.ingest_options())
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()

@@ -1,0 +1,67 @@
+"""The one place that reads the environment.
+
+Every other module receives a :class:`Settings` (or values taken from it) as an argument.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Fusion = Literal["rrf", "convex"]
+
+LIBRARY_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "library"
+
+
+class Settings(BaseSettings):
+    """CityBridge configuration, read from ``CITYBRIDGE_*`` variables (and a ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYBRIDGE_", env_file=".env", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default=Path.home() / ".citybridge",
+        description="Folder holding the index and the database.",
+    )
+    library_dir: Path = Field(
+        default=LIBRARY_DIR, description="The bundled sample knowledge base indexed by `chat` on first run."
+    )
+    embedding_model: str = Field(
+        default="",
+        description="A sentence-transformers model directory; empty means the bundled all-MiniLM-L6-v2.",
+    )
+    embedding_batch_size: int = Field(default=16, ge=1, le=1024, description="16 pads least on CPU.")
+    embedding_threads: int = Field(default=0, ge=0, description="Torch threads; 0 keeps torch's default.")
+    chunk_chars: int = Field(default=1100, ge=200, le=8000, description="Target chunk size in characters.")
+    max_file_mb: float = Field(default=25.0, gt=0, description="Files larger than this are skipped.")
+    fusion: Fusion = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
+    convex_alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="Dense weight in convex fusion.")
+    candidates: int = Field(default=50, ge=10, le=1000, description="Candidates per retriever.")
+    duplicate_jaccard: float = Field(default=0.8, gt=0.0, le=1.0)
+    answer_threshold: float = Field(
+        default=0.40,
+        ge=0.0,
+        le=1.0,
+        description="Minimum cosine similarity of the best passage for `ask` to answer (bench calibrate).",
+    )
+    log_level: str = "WARNING"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    def with_home(self, home: Path | None) -> Settings:
+        """A copy pointing at another home folder (the global ``--home`` option)."""
+        if home is None:
+            return self
+        return self.model_copy(update={"home": home.expanduser().resolve()})
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

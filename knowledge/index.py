@@ -1,0 +1,417 @@
+"""The knowledge index: a Chroma collection for vectors plus a SQLite catalog with an FTS5 lexical index.
+
+The catalog is the source of truth for what is indexed: a document row is written only after its
+chunks are in both stores, so a crash mid-ingest leaves at worst orphan vectors that the next run
+overwrites, never a document that looks indexed but is not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.embeddings import Vectors
+from knowledge.lexical import fts_query
+from knowledge.models import Chunk, Kind, MetaValue
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "citybridge_chunks"
+STANDARD_FIELDS = ("doc_id", "title", "section", "section_number", "kind", "source", "url", "date")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    options TEXT NOT NULL,
+    doc_ids TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    date TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    chunk_id TEXT UNIQUE NOT NULL,
+    doc_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    section TEXT NOT NULL,
+    section_number TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    date TEXT NOT NULL,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_kind ON chunks(kind);
+CREATE INDEX IF NOT EXISTS chunks_title ON chunks(title);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, section, text,
+    content='chunks', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, title, section, text) VALUES (new.rowid, new.title, new.section, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, title, section, text)
+    VALUES ('delete', old.rowid, old.title, old.section, old.text);
+END;
+"""
+
+
+class IndexStoreError(RuntimeError):
+    """The index could not be opened or written."""
+
+
+@dataclass(frozen=True)
+class SourceState:
+    path: str
+    root: str
+    file_hash: str
+    options: str
+    doc_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    source: str
+    content_hash: str
+    title: str
+    kind: Kind
+    url: str
+    date: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    chunks: int
+    sources: int
+    by_kind: dict[str, int]
+    vectors: int
+    last_ingest: float | None
+    path: str
+
+
+Where = Mapping[str, MetaValue]
+
+
+class KnowledgeIndex:
+    """Stores chunks with their vectors and answers lexical and dense candidate queries."""
+
+    def __init__(self, directory: Path, collection: Any) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self._collection = collection
+        self._db = sqlite3.connect(directory / "catalog.sqlite3", check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # -- catalog -------------------------------------------------------------------------------
+
+    def source_state(self, path: str) -> SourceState | None:
+        row = self._db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return None
+        return SourceState(
+            row["path"], row["root"], row["file_hash"], row["options"], tuple(json.loads(row["doc_ids"]))
+        )
+
+    def sources_under(self, root: str) -> list[SourceState]:
+        """Sources recorded for files inside ``root`` (an absolute folder or file path)."""
+        rows = self._db.execute(
+            "SELECT * FROM sources WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+            (root, _like_prefix(root.rstrip("/") + "/")),
+        ).fetchall()
+        return [
+            SourceState(r["path"], r["root"], r["file_hash"], r["options"], tuple(json.loads(r["doc_ids"])))
+            for r in rows
+        ]
+
+    def record_source(
+        self, path: str, root: str, file_hash: str, options: str, doc_ids: Sequence[str]
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                (path, root, file_hash, options, json.dumps(list(doc_ids)), time.time()),
+            )
+
+    def forget_source(self, path: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        return DocumentRecord(
+            row["doc_id"],
+            row["source"],
+            row["content_hash"],
+            row["title"],
+            row["kind"],
+            row["url"],
+            row["date"],
+            row["n_chunks"],
+        )
+
+    def document_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(doc_ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._db.execute(
+                f"SELECT doc_id, content_hash FROM documents WHERE doc_id IN ({marks})",
+                part,
+            ):
+                found[row["doc_id"]] = row["content_hash"]
+        return found
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents and all their chunks from both stores; returns chunks removed."""
+        ids = list(doc_ids)
+        if not ids:
+            return 0
+        chunk_ids: list[str] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            chunk_ids += [
+                r[0]
+                for r in self._db.execute(
+                    f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})",
+                    part,
+                )
+            ]
+        for start in range(0, len(chunk_ids), 5000):
+            self._collection.delete(ids=chunk_ids[start : start + 5000])
+        with self._transaction() as db:
+            db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in ids])
+            db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in ids])
+        return len(chunk_ids)
+
+    def add(self, documents: Sequence[DocumentRecord], chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        """Store chunks and vectors, then mark their documents as indexed."""
+        if len(chunks) != len(vectors):
+            raise ValueError("each chunk needs exactly one vector")
+        self._add_vectors(chunks, vectors)
+        now = time.time()
+        with self._transaction() as db:
+            db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d.doc_id,) for d in documents])
+            db.executemany(
+                "INSERT INTO chunks (chunk_id, doc_id, ordinal, title, section, section_number, kind, source,"
+                " url, date, text, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.ordinal,
+                        c.title,
+                        c.section,
+                        c.section_number,
+                        c.kind,
+                        c.source,
+                        c.url,
+                        c.date,
+                        c.text,
+                        json.dumps(c.meta),
+                    )
+                    for c in chunks
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (d.doc_id, d.source, d.content_hash, d.title, d.kind, d.url, d.date, d.n_chunks, now)
+                    for d in documents
+                ],
+            )
+
+    def _add_vectors(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        if not chunks:
+            return
+        step = 4000
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[start : start + step],
+                metadatas=[_vector_metadata(c) for c in part],
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def lexical(self, query: str, n: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """Chunk ids ranked by BM25 (scores made positive: higher is better)."""
+        match = fts_query(query)
+        if not match:
+            return []
+        clauses, params = _sql_filter(where)
+        sql = (
+            "SELECT c.chunk_id, bm25(chunks_fts, 1.5, 1.0, 1.0) AS rank FROM chunks_fts"
+            " JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+            + "".join(f" AND {clause}" for clause in clauses)
+            + " ORDER BY rank LIMIT ?"
+        )
+        rows = self._db.execute(sql, (match, *params, n)).fetchall()
+        return [(row[0], -float(row[1])) for row in rows]
+
+    def dense(self, vector: Vectors, n: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """Chunk ids ranked by cosine similarity to ``vector``."""
+        if self._collection.count() == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            where=_chroma_filter(where),
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        if not chunk_ids:
+            return {}
+        got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {
+            cid: np.asarray(vec, dtype=np.float32)
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        found: dict[str, Chunk] = {}
+        ids = list(chunk_ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._db.execute(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
+                found[row["chunk_id"]] = _row_to_chunk(row)
+        return found
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self._db.execute("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [_row_to_chunk(row) for row in rows]
+
+    def stats(self) -> IndexStats:
+        by_kind = {
+            row[0]: row[1]
+            for row in self._db.execute("SELECT kind, COUNT(*) FROM documents GROUP BY kind ORDER BY kind")
+        }
+        documents = sum(by_kind.values())
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        sources = self._db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        last = self._db.execute("SELECT MAX(ingested_at) FROM documents").fetchone()[0]
+        return IndexStats(
+            documents,
+            int(chunks),
+            int(sources),
+            by_kind,
+            int(self._collection.count()),
+            last,
+            str(self.directory),
+        )
+
+
+def open_index(directory: Path) -> KnowledgeIndex:
+    """The embedded default: a persistent Chroma client beside the catalog."""
+    import chromadb  # noqa: PLC0415 - keeps `import knowledge` light
+    from chromadb.config import Settings as ChromaSettings  # noqa: PLC0415
+
+    try:
+        client = chromadb.PersistentClient(
+            path=str(directory / "chroma"),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        collection = client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"})
+    except Exception as exc:
+        raise IndexStoreError(f"Could not open the vector index in {directory}: {exc}") from exc
+    return KnowledgeIndex(directory, collection)
+
+
+def _row_to_chunk(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        chunk_id=row["chunk_id"],
+        doc_id=row["doc_id"],
+        ordinal=row["ordinal"],
+        title=row["title"],
+        section=row["section"],
+        section_number=row["section_number"],
+        kind=row["kind"],
+        source=row["source"],
+        url=row["url"],
+        date=row["date"],
+        text=row["text"],
+        meta=json.loads(row["meta"]),
+    )
+
+
+def _vector_metadata(chunk: Chunk) -> dict[str, MetaValue]:
+    meta: dict[str, MetaValue] = {
+        key: value for key, value in chunk.meta.items() if key not in STANDARD_FIELDS
+    }
+    meta.update({field: getattr(chunk, field) for field in STANDARD_FIELDS})
+    return meta
+
+
+def _chroma_filter(where: Where | None) -> dict[str, Any] | None:
+    if not where:
+        return None
+    clauses = [{key: value} for key, value in where.items()]
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _sql_filter(where: Where | None) -> tuple[list[str], list[MetaValue]]:
+    clauses: list[str] = []
+    params: list[MetaValue] = []
+    for key, value in (where or {}).items():
+        if key in STANDARD_FIELDS:
+            clauses.append(f"c.{key} = ?")
+        else:
+            clauses.append("json_extract(c.meta, ?) = ?")
+            params.append('$."' + key.replace('"', "") + '"')
+        params.append(value)
+    return clauses, params
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

@@ -1,0 +1,128 @@
+"""Hybrid search: dense (Chroma) and lexical (FTS5 BM25) candidates fused into one ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from knowledge.embeddings import Embedder, Vectors
+from knowledge.fusion import collapse_near_duplicates, convex_fusion, reciprocal_rank_fusion
+from knowledge.index import KnowledgeIndex
+from knowledge.models import Chunk, Hit, Kind, MetaValue
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+class SearchError(ValueError):
+    """A search request that cannot be run (the message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    fusion: Literal["rrf", "convex"] = "rrf"
+    rrf_k: int = 60
+    convex_alpha: float = 0.5
+    candidates: int = 50
+    duplicate_jaccard: float = 0.8
+
+
+class Searcher:
+    """Ranks documents for a query; one hit per document, near-duplicates collapsed."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, config: SearchConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        kind: Kind | None = None,
+        where: Mapping[str, MetaValue] | None = None,
+        mode: Mode = "hybrid",
+        query_vector: Vectors | None = None,
+    ) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            raise SearchError("The query is empty.")
+        if k < 1:
+            raise SearchError("k must be at least 1.")
+        filters = dict(where or {})
+        if kind:
+            filters["kind"] = kind
+        n = max(self.config.candidates, k * 4)
+        vector = (
+            query_vector
+            if query_vector is not None or mode == "lexical"
+            else self.embedder.embed_query(query)
+        )
+        dense = self.index.dense(vector, n, filters) if mode != "lexical" and vector is not None else []
+        lexical = self.index.lexical(query, n, filters) if mode != "dense" else []
+        scores = self._fuse(dense, lexical, mode)
+        ranked = sorted(scores, key=lambda cid: scores[cid], reverse=True)
+        chunks = self.index.chunks(ranked)
+        best_per_doc: dict[str, Chunk] = {}
+        for chunk_id in ranked:
+            chunk = chunks.get(chunk_id)
+            if chunk is not None and chunk.doc_id not in best_per_doc:
+                best_per_doc[chunk.doc_id] = chunk
+        groups = collapse_near_duplicates(
+            [(c.chunk_id, c.text) for c in best_per_doc.values()], threshold=self.config.duplicate_jaccard
+        )[:k]
+        dense_scores = dict(dense)
+        missing = [cid for cid, _ in groups if cid not in dense_scores]
+        if missing and vector is not None:
+            dense_scores.update(self._similarities(vector, missing))
+        lexical_scores = dict(lexical)
+        return [
+            _hit(
+                chunks[cid],
+                scores[cid],
+                dense_scores.get(cid),
+                lexical_scores.get(cid),
+                [chunks[d].doc_id for d in collapsed],
+            )
+            for cid, collapsed in groups
+        ]
+
+    def _fuse(
+        self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], mode: Mode
+    ) -> dict[str, float]:
+        if mode == "dense":
+            return dict(dense)
+        if mode == "lexical":
+            return dict(lexical)
+        if self.config.fusion == "convex":
+            return convex_fusion(dense, lexical, alpha=self.config.convex_alpha)
+        return reciprocal_rank_fusion([dense, lexical], k=self.config.rrf_k)
+
+    def _similarities(self, vector: Vectors, chunk_ids: list[str]) -> dict[str, float]:
+        stored = self.index.vectors(chunk_ids)
+        return {cid: float(np.dot(vec, vector)) for cid, vec in stored.items()}
+
+
+def _hit(
+    chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]
+) -> Hit:
+    return Hit(
+        doc_id=chunk.doc_id,
+        chunk_id=chunk.chunk_id,
+        title=chunk.title,
+        section=chunk.section,
+        section_number=chunk.section_number,
+        kind=chunk.kind,
+        url=chunk.url,
+        source=chunk.source,
+        date=chunk.date,
+        score=score,
+        dense_score=dense,
+        lexical_score=lexical,
+        text=chunk.text,
+        meta=chunk.meta,
+        duplicates=duplicates,
+    )
