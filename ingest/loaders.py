@@ -197,7 +197,11 @@ def load_docx(path: Path, doc_id: str, data: bytes) -> LoadedDocument:
 
 
 def load_text(path: Path, doc_id: str, data: bytes) -> LoadedDocument:
-    text = decode_text(data)
+    raw = decode_text(data)
+    _, text = split_front_matter(raw)
+    if text is not raw:
+        # A site-generator file (Jekyll front matter, even empty): its template code is not prose.
+        text = strip_site_noise(text)
     paragraphs = [tidy(p) for p in re.split(r"\n\s*\n", text)]
     paragraphs = [p for p in paragraphs if p]
     first_line = paragraphs[0].splitlines()[0] if paragraphs else ""

@@ -54,13 +54,19 @@ def test_mdx_imports_and_jsx_components_are_removed() -> None:
 
 
 def test_raw_html_and_entities_become_plain_text() -> None:
-    cleaned = strip_site_noise('<p class="x">It&#8217;s <a href="/y">open</a> &amp; free</p><script>evil()</script>')
+    cleaned = strip_site_noise(
+        '<p class="x">It&#8217;s <a href="/y">open</a> &amp; free</p><script>evil()</script>'
+    )
     assert cleaned.strip() == "It’s open & free"
 
 
 def test_far_hard_wrapped_paragraphs_are_rejoined() -> None:
-    paragraphs = ["(a) Agencies shall use simplified procedures for all", "purchases at or below the micro-",
-                  "purchase threshold.", "(b) Next rule."]
+    paragraphs = [
+        "(a) Agencies shall use simplified procedures for all",
+        "purchases at or below the micro-",
+        "purchase threshold.",
+        "(b) Next rule.",
+    ]
     assert join_broken_paragraphs(paragraphs) == [
         "(a) Agencies shall use simplified procedures for all purchases at or below the micro-purchase threshold.",
         "(b) Next rule.",
@@ -72,7 +78,10 @@ def test_tidy_removes_stray_spaces_around_punctuation() -> None:
 
 
 def test_unwrap_lines_mends_hyphenation_and_keeps_paragraphs() -> None:
-    assert unwrap_lines("A long sen-\ntence here.\n\nNext para-\ngraph.") == "A long sentence here.\n\nNext paragraph."
+    assert (
+        unwrap_lines("A long sen-\ntence here.\n\nNext para-\ngraph.")
+        == "A long sentence here.\n\nNext paragraph."
+    )
 
 
 def test_dates_from_front_matter_values_and_file_names() -> None:
@@ -88,3 +97,10 @@ def test_dates_from_front_matter_values_and_file_names() -> None:
 
 def test_title_from_file_name() -> None:
     assert title_from_name("2015-01-08-how-to-buy_software.md") == "How to buy software"
+
+
+def test_empty_front_matter_is_recognised() -> None:
+    assert split_front_matter("---\n---\n\n{{ site.plays | jsonify }}") == (
+        {},
+        "\n{{ site.plays | jsonify }}",
+    )

@@ -6,13 +6,23 @@ import pytest
 from bench.metrics import ndcg_at_k, percentile, recall_at_k
 from bot.assistant.sentences import Candidate, rank_sentences, select, split_sentences, term_overlap
 from bot.errors import InputError, check_question
-from knowledge.fusion import collapse_near_duplicates, convex_fusion, jaccard, reciprocal_rank_fusion, shingles
+from knowledge.fusion import (
+    collapse_near_duplicates,
+    convex_fusion,
+    jaccard,
+    reciprocal_rank_fusion,
+    shingles,
+)
 from knowledge.lexical import fts_query, query_terms
 
 
 def test_query_terms_drop_function_words_and_keep_section_numbers() -> None:
     assert query_terms("What is the micro-purchase threshold in FAR 13.003?") == [
-        "micro-purchase", "threshold", "far", "13.003"]
+        "micro-purchase",
+        "threshold",
+        "far",
+        "13.003",
+    ]
 
 
 def test_fts_query_quotes_every_term_so_user_text_cannot_inject_operators() -> None:
@@ -36,7 +46,11 @@ def test_convex_fusion_normalises_each_ranking() -> None:
 def test_near_duplicates_collapse_into_the_best_ranked_copy() -> None:
     text = "Agencies must conduct market research appropriate to the circumstances before soliciting offers."
     groups = collapse_near_duplicates(
-        [("md", text), ("dita", text.replace("Agencies", "agencies")), ("other", "Something else entirely here.")],
+        [
+            ("md", text),
+            ("dita", text.replace("Agencies", "agencies")),
+            ("other", "Something else entirely here."),
+        ],
         threshold=0.8,
     )
     assert groups == [("md", ["dita"]), ("other", [])]
