@@ -70,7 +70,9 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         services = Services(settings().with_home(home))
         stats = services.index.stats()
         texts = [
-            chunk.embedding_text() for doc in _all_docs(services) for chunk in services.index.chunks_of(doc)
+            chunk.embedding_text()
+            for doc_id in services.index.document_ids()
+            for chunk in services.index.chunks_of(doc_id)
         ]
         services.embedder.embed_documents(texts[:64])  # load the model before timing
         started = time.perf_counter()
@@ -181,11 +183,6 @@ def _timed_run(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=False, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
     return time.perf_counter() - started
-
-
-def _all_docs(services: Services) -> list[str]:
-    rows = services.index._db.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchall()
-    return [row[0] for row in rows]
 
 
 def _latency_queries(shared: Path, count: int) -> list[str]:

@@ -161,7 +161,11 @@ def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode:
                 f"{path}:{number}: expected a JSON object with id and text ({exc})."
             ) from exc
         started = time.perf_counter()
-        hits = searcher.search(text, k=k, kind=kind, where=filters, mode=mode)
+        try:
+            hits = searcher.search(str(text), k=k, kind=kind, where=filters, mode=mode)
+        except SearchError as exc:  # one bad query must not cost the answers to the others
+            _print_json({"id": query_id, "hits": [], "ms": 0.0, "error": str(exc)})
+            continue
         elapsed = (time.perf_counter() - started) * 1000
         _print_json({"id": query_id, "hits": [hit.doc_id for hit in hits], "ms": round(elapsed, 2)})
 

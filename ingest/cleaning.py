@@ -37,13 +37,24 @@ _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _SENTENCE_END = re.compile(r"[.!?:;)\"'”’]\s*$")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as text: real front matter has dates like 2018-02-30."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(node.value)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """YAML front matter as a dict, and the body after it. Broken front matter is kept as text."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = yaml.load(match.group(1) or "", Loader=_FrontMatterLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         return {}, text
     if not isinstance(data, dict):

@@ -100,7 +100,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # One encode call per large slice lets the model sort by length within it (padding is the
         # main cost on CPU) while still reporting progress.
-        slice_size = max(self._batch_size * 16, 256)
+        slice_size = 1024
         parts: list[Vectors] = []
         for start in range(0, len(texts), slice_size):
             part = texts[start : start + slice_size]

@@ -327,6 +327,9 @@ class KnowledgeIndex:
                 found[row["chunk_id"]] = _row_to_chunk(row)
         return found
 
+    def document_ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         rows = self._db.execute("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
         return [_row_to_chunk(row) for row in rows]

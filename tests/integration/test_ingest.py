@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from ingest.pipeline import Ingestor
 from knowledge.embeddings import SentenceTransformerEmbedder, Vectors
 from tests.conftest import REPO, make_services
 
@@ -52,17 +53,17 @@ def test_unchanged_files_cost_no_embedding_and_changed_files_replace_their_chunk
 ) -> None:
     services = make_services(tmp_path / "home", embedder)
     counting = CountingEmbedder(embedder)
-    ingestor = lambda: services.ingestor().__class__(services.index, counting)  # noqa: E731
-    first = ingestor().run([folder], services.ingest_options())
+    ingestor = Ingestor(services.index, counting)
+    first = ingestor.run([folder], services.ingest_options())
     assert first.count("indexed") == 2 and first.chunks_indexed == counting.embedded > 0
 
     counting.embedded = 0
-    second = ingestor().run([folder], services.ingest_options())
+    second = ingestor.run([folder], services.ingest_options())
     assert second.count("unchanged") == 2 and counting.embedded == 0 and second.chunks_indexed == 0
 
     protests = folder / "protests.md"
     protests.write_text(protests.read_text().replace("5 business days", "7 business days"))
-    third = ingestor().run([folder], services.ingest_options())
+    third = ingestor.run([folder], services.ingest_options())
     assert third.count("indexed") == 1 and third.documents_indexed == 1
     texts = " ".join(c.text for c in services.index.chunks_of("protests.md"))
     assert "7 business days" in texts and "5 business days" not in texts
@@ -145,12 +146,12 @@ def test_cli_ingest_search_batch_ask_and_stats(tmp_path: Path, folder: Path) -> 
     ]
 
     queries = tmp_path / "queries.jsonl"
-    queries.write_text(
-        json.dumps({"id": "q1", "text": "who gets my email", "filter": {"title": "p2"}})
-        + "\n"
-        + json.dumps({"id": "q2", "text": "cloud availability service credits"})
-        + "\n"
-    )
+    batch = [
+        {"id": "q1", "text": "who gets my email", "filter": {"title": "p2"}},
+        {"id": "q2", "text": "cloud availability service credits"},
+        {"id": "q3", "text": "  "},
+    ]
+    queries.write_text("\n".join(json.dumps(query) for query in batch) + "\n")
     result = runner.invoke(
         app, ["--home", str(home), "search", "--batch", str(queries), "--k", "3", "--json"]
     )
@@ -159,6 +160,7 @@ def test_cli_ingest_search_batch_ask_and_stats(tmp_path: Path, folder: Path) -> 
     assert lines[0]["id"] == "q1" and set(lines[0]["hits"]) <= {"p2::seg1", "p2::seg2"}
     assert lines[0]["hits"][0] == "p2::seg1" and lines[0]["ms"] > 0
     assert lines[1]["hits"][0] == "standards/cloud.md"
+    assert lines[2] == {"id": "q3", "hits": [], "ms": 0.0, "error": "The query is empty."}
 
     result = runner.invoke(
         app, ["--home", str(home), "ask", "How long do I have to file a protest?", "--json"]

@@ -104,3 +104,9 @@ def test_empty_front_matter_is_recognised() -> None:
         {},
         "\n{{ site.plays | jsonify }}",
     )
+
+
+def test_impossible_front_matter_dates_do_not_lose_the_title() -> None:
+    meta, _ = split_front_matter("---\ntitle: Sell an ACR\ndate: 2018-02-30\n---\nBody")
+    assert meta == {"title": "Sell an ACR", "date": "2018-02-30"}
+    assert normalise_date(meta["date"]) == "2018-02-30"
