@@ -23,6 +23,10 @@ from ingest.documents import LoadedDocument, LoadError, Section
 from ingest.markdown import markdown_sections
 from ingest.records import RecordColumns, load_records
 
+# Bump when a loader reads files differently: every file is re-read, but only documents whose
+# text actually changed are re-embedded.
+LOADER_VERSION = "3"
+
 MARKDOWN = {".md", ".markdown", ".mdx"}
 HTML = {".html", ".htm", ".xhtml"}
 XML = {".dita", ".xml"}
@@ -34,6 +38,7 @@ SUPPORTED = MARKDOWN | HTML | XML | TEXT | RECORDS | PDF | DOCX
 
 _URL_KEYS = ("url", "source_url", "canonical_url", "canonical", "citation_url", "link")
 _TITLE_KEYS = ("title", "heading", "name")
+_SUMMARY_KEYS = ("summary", "description", "promo_description", "excerpt", "lede", "deck")
 _DATE_KEYS = ("date", "published", "publish_date", "updated", "last_updated", "modified")
 _BLOCK_TAGS = [
     "p",
@@ -88,6 +93,10 @@ def load_file(path: Path, doc_id: str, data: bytes, columns: RecordColumns) -> l
 def load_markdown(path: Path, doc_id: str, data: bytes) -> LoadedDocument:
     front, body = split_front_matter(decode_text(data))
     first_h1, sections = markdown_sections(strip_site_noise(body))
+    summary = tidy(strip_site_noise(_first_str(front, _SUMMARY_KEYS)))
+    if summary and not any(summary[:80] in section.text for section in sections):
+        # News and link pages often carry their only prose in the front-matter summary.
+        sections.insert(0, Section((), summary))
     title = _first_str(front, _TITLE_KEYS) or first_h1 or title_from_name(path.name)
     return LoadedDocument(
         doc_id=doc_id,
@@ -318,10 +327,10 @@ def _front_meta(front: dict[str, Any]) -> dict[str, Any]:
         "title",
         "heading",
         "kind",
-        "promo_description",
         "image",
         "primary_image",
         "weight",
         "aliases",
+        *_SUMMARY_KEYS,
     }
     return {key: value for key, value in front.items() if key not in noise and value not in (None, "", [])}

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.documents import LoadedDocument, LoadError
-from ingest.loaders import UnsupportedFileError, load_file
+from ingest.loaders import LOADER_VERSION, UnsupportedFileError, load_file
 from ingest.records import RecordColumns
 from ingest.sources import ManifestIndex, SourceFile, discover, infer_kind, is_manifest
 from knowledge.embeddings import Embedder
@@ -82,7 +82,11 @@ class IngestOptions:
     max_file_bytes: int = 25 * 1024 * 1024
 
     def fingerprint(self) -> str:
-        """Anything that changes how a file becomes chunks; a change forces re-reading."""
+        """Anything that changes how a file becomes documents; a change forces re-reading the file."""
+        return json.dumps({"chunks": self.chunk_salt(), "loader": LOADER_VERSION}, sort_keys=True)
+
+    def chunk_salt(self) -> str:
+        """Anything besides a document's own content that changes its chunks; a change re-embeds it."""
         return json.dumps(
             {
                 "kind": self.kind,
@@ -201,7 +205,9 @@ class Ingestor:
             return None
         documents = [d for d in documents if d.text_length]
         if not documents:
-            report.files.append(FileOutcome(path=path, status="skipped", reason="no text found"))
+            report.files.append(
+                FileOutcome(path=path, status="skipped", reason="no text found (only markup)")
+            )
             return None
         return self._plan(source, file_hash, documents, options, state.doc_ids if state else (), report)
 
@@ -221,7 +227,7 @@ class Ingestor:
             fingerprint=options.fingerprint(),
             doc_ids=[d.doc_id for d in documents],
         )
-        salt = options.fingerprint() + str(source.path)
+        salt = options.chunk_salt() + str(source.path)
         hashes = {d.doc_id: d.content_hash(salt + url) for d in documents}
         stored = self._index.document_hashes(hashes)
         gone = set(previous_ids) - set(hashes)

@@ -71,6 +71,20 @@ def test_unchanged_files_cost_no_embedding_and_changed_files_replace_their_chunk
     assert services.searcher.search("cloud exit", k=3)[0].doc_id == "standards/cloud.md"
 
 
+def test_a_new_loader_version_rereads_files_but_reembeds_only_changed_text(
+    tmp_path: Path, folder: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services(tmp_path / "home", embedder)
+    counting = CountingEmbedder(embedder)
+    Ingestor(services.index, counting).run([folder], services.ingest_options())
+    counting.embedded = 0
+    monkeypatch.setattr("ingest.pipeline.LOADER_VERSION", "next")
+    report = Ingestor(services.index, counting).run([folder], services.ingest_options())
+    assert report.documents_unchanged == 2 and counting.embedded == 0
+    again = Ingestor(services.index, counting).run([folder], services.ingest_options())
+    assert again.count("unchanged") == 2  # the new version was recorded for each file
+
+
 def test_prune_removes_documents_whose_files_are_gone(
     tmp_path: Path, folder: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -99,7 +113,7 @@ def test_bad_files_are_reported_with_reasons_and_the_rest_is_indexed(
     assert outcomes["broken.pdf"][0] == "failed" and "PDF" in outcomes["broken.pdf"][1]
     assert outcomes["image.txt"] == ("failed", "binary file (contains NUL bytes), not text")
     assert outcomes["huge.txt"][0] == "failed" and "too large" in outcomes["huge.txt"][1]
-    assert outcomes["empty.md"] == ("skipped", "no text found")
+    assert outcomes["empty.md"] == ("skipped", "no text found (only markup)")
     assert outcomes["logo.svg"] == ("skipped", "unsupported file type '.svg'")
     assert outcomes["protests.md"][0] == "indexed" and outcomes["cloud.md"][0] == "indexed"
 

@@ -144,3 +144,10 @@ def test_bad_records_are_refused_with_the_line_number() -> None:
 def test_json_that_is_not_a_record_list_is_read_as_text() -> None:
     [doc] = load("config.json", b'{"name": "311 service list"}')
     assert "311 service list" in doc.sections[0].text
+
+
+def test_front_matter_summary_is_indexed_when_the_body_lacks_it() -> None:
+    data = b"---\ntitle: Project handoffs\nsummary: Six lessons we learned as a project changed hands.\n---\n"
+    [doc] = load("news/handoff.md", data)
+    assert doc.sections[0].text == "Six lessons we learned as a project changed hands."
+    assert "summary" not in doc.meta
