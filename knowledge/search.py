@@ -109,20 +109,5 @@ class Searcher:
 def _hit(
     chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]
 ) -> Hit:
-    return Hit(
-        doc_id=chunk.doc_id,
-        chunk_id=chunk.chunk_id,
-        title=chunk.title,
-        section=chunk.section,
-        section_number=chunk.section_number,
-        kind=chunk.kind,
-        url=chunk.url,
-        source=chunk.source,
-        date=chunk.date,
-        score=score,
-        dense_score=dense,
-        lexical_score=lexical,
-        text=chunk.text,
-        meta=chunk.meta,
-        duplicates=duplicates,
-    )
+    fields = chunk.model_dump(exclude={"ordinal"})
+    return Hit(**fields, score=score, dense_score=dense, lexical_score=lexical, duplicates=duplicates)
