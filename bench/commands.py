@@ -24,9 +24,7 @@ from bot.settings import Settings
 
 DEFAULT_SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 QUESTIONS = Path(__file__).resolve().parent / "data" / "questions.jsonl"
-SharedOption = Annotated[
-    Path, typer.Option("--shared", help="The shared folder with corpus/ and benchmarks/.")
-]
+SharedOption = Annotated[Path, typer.Option("--shared", help="The shared folder with corpus/ and benchmarks/.")]
 
 
 def register(app: typer.Typer, settings: Callable[[], Settings], console: Console) -> None:
@@ -55,12 +53,30 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         console.print(table)
         _save("retrieval", [s.__dict__ for s in scores])
 
+    @app.command("summarization")
+    def summarization(shared: SharedOption = DEFAULT_SHARED) -> None:
+        """ROUGE-1/2/L F1 and reading grade: grounded summarizer vs Lead-K, TextRank, LexRank."""
+        from bench.summarization import SENTENCE_BUDGET, evaluate  # noqa: PLC0415
+
+        services = Services(settings())
+        scores, original, reference = evaluate(shared / "benchmarks" / "legal_summarization", services.embedder)
+        table = Table(title=f"legal_summarization ({scores[0].items} snippets, {SENTENCE_BUDGET} sentence each)")
+        for column in ("Method", "ROUGE-1", "ROUGE-2", "ROUGE-L", "FK grade"):
+            table.add_column(column, justify="left" if column == "Method" else "right")
+        for s in scores:
+            table.add_row(s.method, f"{s.rouge1:.4f}", f"{s.rouge2:.4f}", f"{s.rougeL:.4f}", f"{s.grade:.2f}")
+        table.add_row("[dim]original texts[/dim]", "", "", "", f"{original:.2f}")
+        table.add_row("[dim]human references[/dim]", "", "", "", f"{reference:.2f}")
+        console.print(table)
+        _save(
+            "summarization",
+            {"scores": [s.__dict__ for s in scores], "original_grade": original, "reference_grade": reference},
+        )
+
     @app.command("ingest")
     def ingest(
         path: Annotated[Path, typer.Argument(help="What to ingest.")] = DEFAULT_SHARED / "corpus",
-        keep: Annotated[
-            Path | None, typer.Option("--keep", help="Keep the index in this home folder.")
-        ] = None,
+        keep: Annotated[Path | None, typer.Option("--keep", help="Keep the index in this home folder.")] = None,
     ) -> None:
         """Ingest throughput against raw embedding throughput of the same chunks; re-run cost."""
         home = keep or Path(tempfile.mkdtemp(prefix="citybridge-bench-"))
@@ -85,9 +101,7 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         table.add_row("first run (whole command)", f"{first:.1f} s  ({stats.chunks / first:.1f} chunks/s)")
         table.add_row("raw embedding of the same chunks", f"{raw:.1f} s  ({len(texts) / raw:.1f} chunks/s)")
         table.add_row("ratio first run / raw embedding", f"{first / raw:.2f}x")
-        table.add_row(
-            "second run, nothing changed", f"{second:.1f} s  ({100 * second / first:.1f}% of first)"
-        )
+        table.add_row("second run, nothing changed", f"{second:.1f} s  ({100 * second / first:.1f}% of first)")
         console.print(table)
         _save(
             "ingest",
@@ -153,11 +167,7 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         for threshold in sorted({0.30, 0.35, 0.38, 0.40, 0.42, 0.45, 0.50, best, current.answer_threshold}):
             wrong_yes = sum(1 for c, a in labelled if c >= threshold and not a)
             wrong_no = sum(1 for c, a in labelled if c < threshold and a)
-            mark = (
-                " ← best"
-                if threshold == best
-                else (" ← current" if threshold == current.answer_threshold else "")
-            )
+            mark = " ← best" if threshold == best else (" ← current" if threshold == current.answer_threshold else "")
             table.add_row(
                 f"{threshold:.2f}{mark}",
                 f"{_accuracy(labelled, threshold):.3f}",
@@ -166,12 +176,8 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
             )
         console.print(table)
         answerable = [(result, item) for result, item in rows if item["answerable"]]
-        cited = sum(
-            1 for result, item in answerable if {c.doc_id for c in result.citations} & set(item["doc_ids"])
-        )
-        console.print(
-            f"Answerable questions whose citations include an expected document: {cited}/{len(answerable)}"
-        )
+        cited = sum(1 for result, item in answerable if {c.doc_id for c in result.citations} & set(item["doc_ids"]))
+        console.print(f"Answerable questions whose citations include an expected document: {cited}/{len(answerable)}")
         _save("calibrate", {"best": best, "points": labelled})
 
 
@@ -188,11 +194,7 @@ def _timed_run(command: list[str]) -> float:
 def _latency_queries(shared: Path, count: int) -> list[str]:
     texts: list[str] = []
     if QUESTIONS.exists():
-        texts += [
-            json.loads(line)["question"]
-            for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
-            if line
-        ]
+        texts += [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
     policy = shared / "benchmarks" / "policyqa" / "beir_test" / "queries.jsonl"
     if policy.exists():
         with policy.open(encoding="utf-8") as handle:

@@ -87,9 +87,7 @@ def evaluate(
     on_score: Callable[[Score], None],
 ) -> list[Score]:
     """Index the dataset's corpus into ``index`` and score every method on its queries."""
-    Ingestor(index, embedder, progress=progress).run(
-        [dataset.folder / "corpus.jsonl"], IngestOptions(kind="other")
-    )
+    Ingestor(index, embedder, progress=progress).run([dataset.folder / "corpus.jsonl"], IngestOptions(kind="other"))
     queries = load_queries(dataset)
     qrels = load_qrels(dataset)
     queries = [q for q in queries if q.id in qrels]

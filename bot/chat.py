@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bot import render
-from bot.assistant.ask import Assistant
 from bot.errors import CityBridgeError
 from bot.services import Services
+from ingest.documents import LoadError, Section
+from ingest.loaders import read_document
 from knowledge.search import SearchError
 
 HELP = {
     "ask QUESTION": "A grounded answer with sources (the default: just type your question).",
+    "gov TEXT|FILE": "Explain a vendor proposal in government terms.",
+    "tech TEXT|FILE": "Turn a government requirement into technical requirements.",
+    "plain TEXT|FILE": "Plain-language summary that keeps every key fact.",
+    "review TEXT|FILE": "Check a proposal against the partnership checklist.",
     "lessons TOPIC": "Search the lessons-learned archive.",
     "search QUERY": "Show the matching documents.",
     "stats": "What is in the knowledge base.",
@@ -36,13 +43,38 @@ def help_table() -> Table:
     return table
 
 
-def handle(line: str, services: Services, assistant: Assistant, console: Console) -> bool:
+def _text_or_file(rest: str, services: Services) -> list[Section]:
+    """The argument of a verb: a path to a readable file, or the text itself."""
+    candidate = Path(rest.strip()).expanduser()
+    if rest.strip() and len(rest) < 500 and candidate.is_file():
+        try:
+            return read_document(candidate, max_bytes=int(services.settings.max_file_mb * 1024 * 1024))
+        except LoadError as exc:
+            raise CityBridgeError(f"Cannot use {candidate.name}: {exc}") from exc
+    if not rest.strip():
+        raise CityBridgeError("Paste the text (or a file path) after the verb, e.g. `plain contract.pdf`.")
+    return [Section((), rest)]
+
+
+def handle(line: str, services: Services, console: Console) -> bool:
     """Answer one line; returns False when the user wants to leave."""
     verb, _, rest = line.strip().partition(" ")
     verb = verb.lower()
+    assistant = services.assistant
     if verb in ("quit", "exit", "bye"):
         return False
-    if verb in ("help", "?"):
+    if verb in ("gov", "tech", "review"):
+        text = "\n\n".join(s.text for s in _text_or_file(rest, services))
+        translator = services.translator
+        if verb == "gov":
+            console.print(render.translate_gov_view(translator.to_gov(text)))
+        elif verb == "tech":
+            console.print(render.translate_tech_view(translator.to_tech(text)))
+        else:
+            console.print(render.review_table(translator.review(text)))
+    elif verb in ("plain", "summarize"):
+        console.print(render.summary_view(services.summarizer.summarize(_text_or_file(rest, services))))
+    elif verb in ("help", "?"):
         console.print(help_table())
     elif verb == "stats":
         console.print(render.stats_table(services.index.stats()))
@@ -58,7 +90,7 @@ def handle(line: str, services: Services, assistant: Assistant, console: Console
     return True
 
 
-def run_chat(services: Services, assistant: Assistant, console: Console) -> None:
+def run_chat(services: Services, console: Console) -> None:
     console.print("[bold]CityBridge[/bold]: checking the sample knowledge base…")
     report = services.ensure_library(render.RichProgress(console))
     stats = services.index.stats()
@@ -76,7 +108,7 @@ def run_chat(services: Services, assistant: Assistant, console: Console) -> None
         if not line.strip():
             continue
         try:
-            if not handle(line, services, assistant, console):
+            if not handle(line, services, console):
                 return
         except (CityBridgeError, SearchError) as exc:
             console.print(f"[yellow]{escape(str(exc))}[/yellow]")

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 from bot import render
-from bot.assistant.ask import Assistant
 from bot.errors import CityBridgeError
 from bot.services import Services
 from bot.settings import Settings, get_settings
+from ingest.documents import LoadError, Section
+from ingest.loaders import read_document
 from ingest.records import RecordColumns
 from knowledge.index import IndexStoreError
 from knowledge.models import KINDS, Kind, MetaValue
@@ -81,12 +83,8 @@ def ingest(
     kind: KindOption = None,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
     id_col: Annotated[str | None, typer.Option("--id-col", help="Record files: the id column.")] = None,
-    title_col: Annotated[
-        str | None, typer.Option("--title-col", help="Record files: the title column.")
-    ] = None,
-    text_col: Annotated[
-        list[str] | None, typer.Option("--text-col", help="Record files: text column(s).")
-    ] = None,
+    title_col: Annotated[str | None, typer.Option("--title-col", help="Record files: the title column.")] = None,
+    text_col: Annotated[list[str] | None, typer.Option("--text-col", help="Record files: text column(s).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index documents; unchanged files cost nothing, changed ones replace their chunks."""
@@ -157,9 +155,7 @@ def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode:
             if not isinstance(filters, dict):
                 raise TypeError("filter must be an object")
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise CityBridgeError(
-                f"{path}:{number}: expected a JSON object with id and text ({exc})."
-            ) from exc
+            raise CityBridgeError(f"{path}:{number}: expected a JSON object with id and text ({exc}).") from exc
         started = time.perf_counter()
         try:
             hits = searcher.search(str(text), k=k, kind=kind, where=filters, mode=mode)
@@ -170,10 +166,6 @@ def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode:
         _print_json({"id": query_id, "hits": [hit.doc_id for hit in hits], "ms": round(elapsed, 2)})
 
 
-def _assistant(services: Services) -> Assistant:
-    return Assistant(services.searcher, answer_threshold=services.settings.answer_threshold)
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
@@ -181,7 +173,7 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """A grounded answer with numbered sources, or a plain 'not in the knowledge base'."""
-    result = _assistant(_services()).ask(question, kind=_kind(kind))
+    result = _services().assistant.ask(question, kind=_kind(kind))
     if as_json:
         _print_json(result.model_dump())
     else:
@@ -195,7 +187,7 @@ def lessons(
     as_json: JsonOption = False,
 ) -> None:
     """Search the lessons-learned archive."""
-    result = _assistant(_services()).lessons(query, k=k)
+    result = _services().assistant.lessons(query, k=k)
     if as_json:
         _print_json(result.model_dump())
     else:
@@ -218,7 +210,106 @@ def chat() -> None:
     from bot.chat import run_chat  # noqa: PLC0415
 
     services = _services()
-    run_chat(services, _assistant(services), console)
+    run_chat(services, console)
+
+
+SourceArgument = Annotated[str, typer.Argument(help="A file (PDF, DOCX, Markdown, HTML, text) or - for stdin.")]
+
+
+def _read_sections(source: str, services: Services) -> list[Section]:
+    if source == "-":
+        return [Section((), sys.stdin.read())]
+    try:
+        return read_document(Path(source), max_bytes=int(services.settings.max_file_mb * 1024 * 1024))
+    except LoadError as exc:
+        raise CityBridgeError(f"Cannot use {source}: {exc}") from exc
+
+
+def _read_text(source: str, services: Services) -> str:
+    return "\n\n".join(section.text for section in _read_sections(source, services))
+
+
+@app.command()
+def translate(
+    source: SourceArgument = "-",
+    to: Annotated[
+        str, typer.Option("--to", help="gov (vendor text → city terms) or tech (city text → requirements).")
+    ] = "gov",
+    as_json: JsonOption = False,
+) -> None:
+    """Explain a vendor proposal in government terms, or a government requirement in technical terms."""
+    if to not in ("gov", "tech"):
+        raise CityBridgeError("--to must be gov or tech.")
+    services = _services()
+    text = _read_text(source, services)
+    if to == "gov":
+        gov = services.translator.to_gov(text)
+        _emit(gov, render.translate_gov_view(gov), as_json)
+    else:
+        tech = services.translator.to_tech(text)
+        _emit(tech, render.translate_tech_view(tech), as_json)
+
+
+@app.command()
+def summarize(
+    source: SourceArgument = "-",
+    batch: Annotated[Path | None, typer.Option("--batch", help="JSONL inputs: {id, text}.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A plain-language summary that keeps every key fact, with reading grades before and after."""
+    services = _services()
+    if batch is not None:
+        for number, item in enumerate(_jsonl(batch), start=1):
+            if "text" not in item:
+                raise CityBridgeError(f"{batch}:{number}: each line needs a text field.")
+            result = services.summarizer.summarize_text(str(item["text"]))
+            _print_json(
+                {
+                    "id": item.get("id", item.get("_id")),
+                    "summary": result.summary,
+                    "grade_after": result.grade_after,
+                }
+            )
+        return
+    sections = _read_sections(source, services)
+    if not any(section.text.strip() for section in sections):
+        raise CityBridgeError("There is no text to summarize.")
+    result = services.summarizer.summarize(sections)
+    _emit(result, render.summary_view(result), as_json)
+
+
+@app.command()
+def review(source: SourceArgument = "-", as_json: JsonOption = False) -> None:
+    """Check a proposal against what makes city–tech partnerships work."""
+    services = _services()
+    result = services.translator.review(_read_text(source, services))
+    _emit(result, render.review_table(result), as_json)
+
+
+def _emit(result: BaseModel, view: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.model_dump())
+    else:
+        console.print(view)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CityBridgeError(f"Cannot read {path}: {exc.strerror}") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CityBridgeError(f"{path}:{number}: not valid JSON ({exc.msg}).") from exc
+        if not isinstance(item, dict):
+            raise CityBridgeError(f"{path}:{number}: expected a JSON object.")
+        items.append(item)
+    return items
 
 
 def _register_bench() -> None:

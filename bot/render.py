@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -12,7 +13,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from bot.assistant.results import AskResult, LessonsResult
+from bot.assistant.results import (
+    AskResult,
+    ConsiderationResult,
+    LessonsResult,
+    ReviewResult,
+    SkillResult,
+    SummaryResult,
+    TermExplanation,
+    TranslateGovResult,
+    TranslateTechResult,
+)
 from ingest.pipeline import IngestReport
 from knowledge.index import IndexStats
 from knowledge.models import Citation, Hit
@@ -68,9 +79,7 @@ def ask_panel(result: AskResult) -> Panel:
     sources.add_column()
     for citation in result.citations:
         link = citation.url or citation.source
-        sources.add_row(
-            f"[{citation.number}]", f"{escape(citation_label(citation))}\n[dim]{escape(link)}[/dim]"
-        )
+        sources.add_row(f"[{citation.number}]", f"{escape(citation_label(citation))}\n[dim]{escape(link)}[/dim]")
     return Panel(
         Group(body, Text("Sources", style="bold"), sources),
         title=escape(result.question),
@@ -130,9 +139,7 @@ def ingest_summary(report: IngestReport) -> Group:
         detail.add_column("Reason")
         for outcome in problems:
             style = "red" if outcome.status == "failed" else "yellow"
-            detail.add_row(
-                f"[{style}]{outcome.status}[/{style}]", escape(outcome.path), escape(outcome.reason)
-            )
+            detail.add_row(f"[{style}]{outcome.status}[/{style}]", escape(outcome.path), escape(outcome.reason))
         parts.append(detail)
     return Group(*parts)
 
@@ -147,9 +154,114 @@ def stats_table(stats: IndexStats) -> Table:
     table.add_row("chunks", f"{stats.chunks:,}")
     table.add_row("vectors", f"{stats.vectors:,}")
     table.add_row("source files", f"{stats.sources:,}")
-    last = (
-        time.strftime("%Y-%m-%d %H:%M", time.localtime(stats.last_ingest)) if stats.last_ingest else "never"
-    )
+    last = time.strftime("%Y-%m-%d %H:%M", time.localtime(stats.last_ingest)) if stats.last_ingest else "never"
     table.add_row("last ingest", last)
     table.add_row("index folder", escape(stats.path))
     return table
+
+
+def _terms_table(terms: list[TermExplanation], title: str = "Terms explained") -> Table:
+    table = Table(title=title, show_lines=True)
+    table.add_column("Term", style="bold")
+    table.add_column("What it means")
+    table.add_column("The other side would say")
+    for term in terms:
+        table.add_row(escape(term.term), escape(term.definition), escape(term.other_side))
+    return table
+
+
+def _considerations_table(considerations: list[ConsiderationResult]) -> Table:
+    table = Table(title="What to check", show_lines=True)
+    table.add_column("Consideration", style="bold")
+    table.add_column("Why it matters")
+    table.add_column("Rules in the knowledge base")
+    for item in considerations:
+        rules = "\n".join(f"• {escape(citation_label(c))}" for c in item.citations) or "[dim]none indexed[/dim]"
+        table.add_row(escape(item.name), escape(item.why), rules)
+    return table
+
+
+def _notice(result: SkillResult) -> list[Text]:
+    return [Text(result.notice, style="yellow")] if result.notice else []
+
+
+def translate_gov_view(result: TranslateGovResult) -> Group:
+    questions = Text("\n".join(f"{n}. {q}" for n, q in enumerate(result.questions, start=1)))
+    parts: list[Any] = [
+        *_notice(result),
+        Panel(escape(result.summary), title="What is proposed, in plain words", border_style="green"),
+        _terms_table(result.terms),
+        _considerations_table(result.considerations),
+        Panel(questions, title="Questions to ask the vendor"),
+    ]
+    if result.lessons:
+        parts.append(lessons_view(LessonsResult(query="related lessons", found=True, lessons=result.lessons)))
+    parts.append(Text(f"Reading grade of this brief: {result.grade:.1f}", style="dim"))
+    return Group(*parts)
+
+
+def translate_tech_view(result: TranslateTechResult) -> Group:
+    table = Table(title="Technical requirements", show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("Requirement")
+    table.add_column("Acceptance criteria")
+    table.add_column("Basis")
+    for requirement in result.requirements:
+        basis = "the text" if requirement.source == "text" else requirement.source
+        cites = "\n".join(escape(citation_label(c)) for c in requirement.citations[:2])
+        table.add_row(
+            str(requirement.number),
+            escape(requirement.text),
+            escape(requirement.acceptance),
+            f"{escape(basis)}\n[dim]{cites}[/dim]",
+        )
+    return Group(
+        *_notice(result),
+        table,
+        _terms_table(result.terms, "Government terms explained"),
+        Text(f"Reading grade of the explanations: {result.grade:.1f}", style="dim"),
+    )
+
+
+def summary_view(result: SummaryResult) -> Group:
+    facts = Text("\n".join(f"• {fact}" for fact in result.key_facts) or "No amounts, dates or durations found.")
+    parts: list[Any] = [
+        *_notice(result),
+        Panel(escape(result.summary), title="Plain-language summary", border_style="green"),
+        Panel(facts, title="Key facts"),
+    ]
+    if result.obligations:
+        duties = Table(title="Who must do what", show_lines=True)
+        duties.add_column("Party", style="bold")
+        duties.add_column("Duty")
+        for obligation in result.obligations[:15]:
+            duties.add_row(escape(obligation.party), escape(obligation.duty))
+        parts.append(duties)
+    if result.terms:
+        parts.append(_terms_table(result.terms, "Jargon kept in the summary"))
+    parts.append(
+        Text(
+            f"Reading grade: {result.grade_before:.1f} before → {result.grade_after:.1f} after "
+            f"({result.sentences_out} of {result.sentences_in} sentences)",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+_STATUS_STYLE = {"covered": "green", "partial": "yellow", "missing": "red"}
+
+
+def review_table(result: ReviewResult) -> Group:
+    table = Table(title="Partnership review", show_lines=True)
+    table.add_column("Item", style="bold")
+    table.add_column("Status")
+    table.add_column("Evidence in the proposal / what to ask")
+    for item in result.items:
+        style = _STATUS_STYLE[item.status]
+        detail = "\n".join(f"“{escape(e)}”" for e in item.evidence) or ""
+        if item.questions:
+            detail += ("\n" if detail else "") + "\n".join(f"[dim]Ask: {escape(q)}[/dim]" for q in item.questions)
+        table.add_row(escape(item.name), f"[{style}]{item.status}[/{style}]", detail)
+    summary = Text(f"{result.covered} covered · {result.partial} partly · {result.missing} missing")
+    return Group(*_notice(result), table, summary)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from bot.assistant.ask import Assistant
+from bot.assistant.summarize import Summarizer
+from bot.assistant.translate import Translator
 from bot.settings import Settings
 from ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from ingest.records import RecordColumns
 from knowledge.embeddings import SentenceTransformerEmbedder, build_embedder
+from knowledge.glossary import Glossary, load_glossary
 from knowledge.index import KnowledgeIndex, open_index
 from knowledge.models import Kind
 from knowledge.search import SearchConfig, Searcher
@@ -22,9 +26,7 @@ class Services:
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
         s = self.settings
-        return build_embedder(
-            s.embedding_model, batch_size=s.embedding_batch_size, threads=s.embedding_threads
-        )
+        return build_embedder(s.embedding_model, batch_size=s.embedding_batch_size, threads=s.embedding_threads)
 
     @cached_property
     def index(self) -> KnowledgeIndex:
@@ -41,6 +43,28 @@ class Services:
             duplicate_jaccard=s.duplicate_jaccard,
         )
         return Searcher(self.index, self.embedder, config)
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        return load_glossary()
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        return Assistant(self.searcher, answer_threshold=self.settings.answer_threshold)
+
+    @cached_property
+    def summarizer(self) -> Summarizer:
+        return Summarizer(self.embedder, self.glossary)
+
+    @cached_property
+    def translator(self) -> Translator:
+        return Translator(
+            self.glossary,
+            self.searcher,
+            self.summarizer,
+            self.assistant,
+            answer_threshold=self.settings.answer_threshold,
+        )
 
     def ingest_options(
         self, *, kind: Kind | None = None, prune: bool = False, columns: RecordColumns | None = None

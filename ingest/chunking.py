@@ -82,9 +82,7 @@ def chunk_document(
     chunks: list[Chunk] = []
     for section in document.sections:
         headings = [h for h in section.headings if h]
-        number = next((n for n in map(section_number, reversed(headings)) if n), "") or section_number(
-            document.title
-        )
+        number = next((n for n in map(section_number, reversed(headings)) if n), "") or section_number(document.title)
         shown = [h for h in headings if h.strip().lower() != document.title.strip().lower()]
         path = " > ".join(shown)
         for piece in pack_paragraphs(section.text, limit):

@@ -162,11 +162,7 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> LoadedDocument:
         raise LoadError(f"corrupt PDF page ({exc})") from exc
     finally:
         pdf.close()
-    if (
-        not title
-        or title.lower() in {"untitled", "microsoft word"}
-        or title.lower().endswith((".doc", ".docx"))
-    ):
+    if not title or title.lower() in {"untitled", "microsoft word"} or title.lower().endswith((".doc", ".docx")):
         title = title_from_name(path.name)
     return LoadedDocument(doc_id=doc_id, title=title, sections=sections, date=date_from_name(path.name))
 
@@ -334,3 +330,18 @@ def _front_meta(front: dict[str, Any]) -> dict[str, Any]:
         *_SUMMARY_KEYS,
     }
     return {key: value for key, value in front.items() if key not in noise and value not in (None, "", [])}
+
+
+def read_document(path: Path, *, max_bytes: int) -> list[Section]:
+    """The sections of one file given to a skill (summarize, translate, review)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"cannot read {path.name} ({exc.strerror})") from exc
+    if size > max_bytes:
+        raise LoadError(f"{path.name} is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+    documents = load_file(path, path.name, path.read_bytes(), RecordColumns())
+    sections = [section for document in documents for section in document.sections]
+    if not sections:
+        raise LoadError(f"{path.name} has no text to read")
+    return sections

@@ -114,9 +114,7 @@ class _Pending:
 class Ingestor:
     """Runs ingestion against one index with one embedder."""
 
-    def __init__(
-        self, index: KnowledgeIndex, embedder: Embedder, *, progress: Progress | None = None
-    ) -> None:
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, *, progress: Progress | None = None) -> None:
         self._index = index
         self._embedder = embedder
         self._progress = progress or NoProgress()
@@ -128,9 +126,7 @@ class Ingestor:
         files: list[SourceFile] = []
         for target in targets:
             if not target.exists():
-                report.files.append(
-                    FileOutcome(path=str(target), status="failed", reason="no such file or folder")
-                )
+                report.files.append(FileOutcome(path=str(target), status="failed", reason="no such file or folder"))
                 continue
             files.extend(discover(target))
         pending = self._read_all(files, options, report)
@@ -142,9 +138,7 @@ class Ingestor:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _read_all(
-        self, files: list[SourceFile], options: IngestOptions, report: IngestReport
-    ) -> list[_Pending]:
+    def _read_all(self, files: list[SourceFile], options: IngestOptions, report: IngestReport) -> list[_Pending]:
         pending: list[_Pending] = []
         self._progress.begin("Reading files", len(files))
         for source in files:
@@ -158,21 +152,15 @@ class Ingestor:
     def _read_one(self, source: SourceFile, options: IngestOptions, report: IngestReport) -> _Pending | None:
         path = str(source.path)
         if is_manifest(source.path):
-            report.files.append(
-                FileOutcome(path=path, status="skipped", reason="citation manifest (used for URLs)")
-            )
+            report.files.append(FileOutcome(path=path, status="skipped", reason="citation manifest (used for URLs)"))
             return None
         try:
             size = source.path.stat().st_size
             if size > options.max_file_bytes:
-                raise LoadError(
-                    f"too large ({size / 1e6:.1f} MB; the limit is {options.max_file_bytes / 1e6:.1f} MB)"
-                )
+                raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {options.max_file_bytes / 1e6:.1f} MB)")
             data = source.path.read_bytes()
         except OSError as exc:
-            report.files.append(
-                FileOutcome(path=path, status="failed", reason=f"cannot read file ({exc.strerror})")
-            )
+            report.files.append(FileOutcome(path=path, status="failed", reason=f"cannot read file ({exc.strerror})"))
             return None
         except LoadError as exc:
             report.files.append(FileOutcome(path=path, status="failed", reason=str(exc)))
@@ -180,12 +168,7 @@ class Ingestor:
         file_hash = hashlib.sha256(data).hexdigest()
         fingerprint = options.fingerprint()
         state = self._index.source_state(path)
-        if (
-            state
-            and state.file_hash == file_hash
-            and state.options == fingerprint
-            and state.root == str(source.root)
-        ):
+        if state and state.file_hash == file_hash and state.options == fingerprint and state.root == str(source.root):
             report.documents_unchanged += len(state.doc_ids)
             report.files.append(FileOutcome(path=path, status="unchanged", documents=len(state.doc_ids)))
             return None
@@ -205,9 +188,7 @@ class Ingestor:
             return None
         documents = [d for d in documents if d.text_length]
         if not documents:
-            report.files.append(
-                FileOutcome(path=path, status="skipped", reason="no text found (only markup)")
-            )
+            report.files.append(FileOutcome(path=path, status="skipped", reason="no text found (only markup)"))
             return None
         return self._plan(source, file_hash, documents, options, state.doc_ids if state else (), report)
 
@@ -283,9 +264,7 @@ class Ingestor:
             return
         chunks = [chunk for item in batch for chunk in item.chunks]
         started = time.perf_counter()
-        vectors = self._embedder.embed_documents(
-            [c.embedding_text() for c in chunks], on_batch=self._progress.advance
-        )
+        vectors = self._embedder.embed_documents([c.embedding_text() for c in chunks], on_batch=self._progress.advance)
         report.embed_seconds += time.perf_counter() - started
         records = [record for item in batch for record in item.records]
         self._index.add(records, chunks, vectors)
@@ -309,7 +288,5 @@ class Ingestor:
                 self._index.delete_documents(state.doc_ids)
                 self._index.forget_source(state.path)
                 report.files.append(
-                    FileOutcome(
-                        path=state.path, status="removed", reason="file is gone", documents=len(state.doc_ids)
-                    )
+                    FileOutcome(path=state.path, status="removed", reason="file is gone", documents=len(state.doc_ids))
                 )

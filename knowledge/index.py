@@ -162,9 +162,7 @@ class KnowledgeIndex:
             for r in rows
         ]
 
-    def record_source(
-        self, path: str, root: str, file_hash: str, options: str, doc_ids: Sequence[str]
-    ) -> None:
+    def record_source(self, path: str, root: str, file_hash: str, options: str, doc_ids: Sequence[str]) -> None:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
@@ -312,10 +310,7 @@ class KnowledgeIndex:
         if not chunk_ids:
             return {}
         got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
-        return {
-            cid: np.asarray(vec, dtype=np.float32)
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         found: dict[str, Chunk] = {}
@@ -388,9 +383,7 @@ def _row_to_chunk(row: sqlite3.Row) -> Chunk:
 
 
 def _vector_metadata(chunk: Chunk) -> dict[str, MetaValue]:
-    meta: dict[str, MetaValue] = {
-        key: value for key, value in chunk.meta.items() if key not in STANDARD_FIELDS
-    }
+    meta: dict[str, MetaValue] = {key: value for key, value in chunk.meta.items() if key not in STANDARD_FIELDS}
     meta.update({field: getattr(chunk, field) for field in STANDARD_FIELDS})
     return meta
 

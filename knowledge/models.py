@@ -53,9 +53,7 @@ class Hit(BaseModel):
     lexical_score: float | None = Field(default=None, description="BM25 score, if matched lexically.")
     text: str
     meta: dict[str, MetaValue] = Field(default_factory=dict)
-    duplicates: list[str] = Field(
-        default_factory=list, description="Doc ids of near-duplicates collapsed here."
-    )
+    duplicates: list[str] = Field(default_factory=list, description="Doc ids of near-duplicates collapsed here.")
 
     @property
     def link(self) -> str:

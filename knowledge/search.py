@@ -56,11 +56,7 @@ class Searcher:
         if kind:
             filters["kind"] = kind
         n = max(self.config.candidates, k * 4)
-        vector = (
-            query_vector
-            if query_vector is not None or mode == "lexical"
-            else self.embedder.embed_query(query)
-        )
+        vector = query_vector if query_vector is not None or mode == "lexical" else self.embedder.embed_query(query)
         dense = self.index.dense(vector, n, filters) if mode != "lexical" and vector is not None else []
         lexical = self.index.lexical(query, n, filters) if mode != "dense" else []
         scores = self._fuse(dense, lexical, mode)
@@ -90,9 +86,7 @@ class Searcher:
             for cid, collapsed in groups
         ]
 
-    def _fuse(
-        self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], mode: Mode
-    ) -> dict[str, float]:
+    def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], mode: Mode) -> dict[str, float]:
         if mode == "dense":
             return dict(dense)
         if mode == "lexical":
@@ -106,8 +100,6 @@ class Searcher:
         return {cid: float(np.dot(vec, vector)) for cid, vec in stored.items()}
 
 
-def _hit(
-    chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]
-) -> Hit:
+def _hit(chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]) -> Hit:
     fields = chunk.model_dump(exclude={"ordinal"})
     return Hit(**fields, score=score, dense_score=dense, lexical_score=lexical, duplicates=duplicates)

@@ -29,9 +29,7 @@ def make_services(home: Path, embedder: SentenceTransformerEmbedder, **overrides
 
 
 @pytest.fixture(scope="session")
-def library(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> Iterator[Services]:
+def library(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Iterator[Services]:
     """A home with the bundled sample knowledge base indexed."""
     services = make_services(tmp_path_factory.mktemp("library-home"), embedder)
     report = services.ensure_library()

@@ -17,9 +17,7 @@ NO_ANSWER = (
     "Division or IT standards team directly; if the answer should be here, add the document with "
     "`citybridge ingest`."
 )
-NO_LESSONS = (
-    "No lesson in the archive matches that. Try a broader topic (e.g. 'pilots', 'SLA', 'accessibility')."
-)
+NO_LESSONS = "No lesson in the archive matches that. Try a broader topic (e.g. 'pilots', 'SLA', 'accessibility')."
 
 
 class Assistant:
@@ -63,9 +61,7 @@ class Assistant:
         embedder = self._searcher.embedder
         vectors = embedder.embed_documents([text for _, _, text in candidates])
         ranked = rank_sentences(question, embedder.embed_query(question), candidates, vectors)
-        return [
-            AnswerSentence(text=c.text, citation=c.passage, score=round(c.score, 4)) for c in select(ranked)
-        ]
+        return [AnswerSentence(text=c.text, citation=c.passage, score=round(c.score, 4)) for c in select(ranked)]
 
     def lessons(self, query: str, *, k: int = 5) -> LessonsResult:
         query = check_question(query, what="search")

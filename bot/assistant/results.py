@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from knowledge.models import Citation, Hit
@@ -25,15 +27,11 @@ class Passage(BaseModel):
 class AskResult(BaseModel):
     question: str
     answered: bool = Field(description="False when the knowledge base holds no answer.")
-    answer: str = Field(
-        description="The answering sentences with [n] citation markers, or why there is none."
-    )
+    answer: str = Field(description="The answering sentences with [n] citation markers, or why there is none.")
     sentences: list[AnswerSentence] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
-    confidence: float = Field(
-        default=0.0, description="Cosine similarity of the best passage to the question."
-    )
+    confidence: float = Field(default=0.0, description="Cosine similarity of the best passage to the question.")
 
 
 class LessonCard(BaseModel):
@@ -53,3 +51,89 @@ class LessonsResult(BaseModel):
     found: bool
     message: str = ""
     lessons: list[LessonCard] = Field(default_factory=list)
+
+
+Mode = Literal["grounded", "llm"]
+
+
+class SkillResult(BaseModel):
+    """Fields every translate/summarize/review result carries."""
+
+    mode: Mode = "grounded"
+    notice: str = Field(default="", description="Anything the reader should know, e.g. an LLM fallback.")
+
+
+class TermExplanation(BaseModel):
+    term: str
+    definition: str
+    other_side: str = Field(default="", description="How the other side would say it.")
+    found_as: str = ""
+
+
+class Obligation(BaseModel):
+    party: str
+    modal: str
+    duty: str
+
+
+class SummaryResult(SkillResult):
+    summary: str
+    key_facts: list[str]
+    obligations: list[Obligation] = Field(default_factory=list)
+    terms: list[TermExplanation] = Field(default_factory=list)
+    grade_before: float
+    grade_after: float
+    sentences_in: int = 0
+    sentences_out: int = 0
+    sections: int = 1
+
+
+class ConsiderationResult(BaseModel):
+    id: str
+    name: str
+    why: str
+    questions: list[str]
+    citations: list[Citation] = Field(default_factory=list)
+    triggered_by: list[str] = Field(default_factory=list)
+
+
+class TranslateGovResult(SkillResult):
+    summary: str
+    terms: list[TermExplanation]
+    considerations: list[ConsiderationResult]
+    questions: list[str]
+    lessons: list[LessonCard] = Field(default_factory=list)
+    grade: float
+
+
+class TechRequirement(BaseModel):
+    number: int
+    text: str
+    acceptance: str
+    source: str = Field(description="'text' when taken from an obligation in the input, else the consideration id.")
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class TranslateTechResult(SkillResult):
+    requirements: list[TechRequirement]
+    terms: list[TermExplanation]
+    considerations: list[ConsiderationResult] = Field(default_factory=list)
+    grade: float
+
+
+ReviewStatus = Literal["covered", "partial", "missing"]
+
+
+class ReviewItem(BaseModel):
+    id: str
+    name: str
+    status: ReviewStatus
+    evidence: list[str]
+    questions: list[str] = Field(default_factory=list)
+
+
+class ReviewResult(SkillResult):
+    items: list[ReviewItem]
+    covered: int
+    partial: int
+    missing: int

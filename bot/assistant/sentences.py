@@ -23,6 +23,11 @@ def _segmenter() -> Any:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+def segment(text: str) -> list[str]:
+    """Every sentence of a text, as the sentence splitter sees it (no filtering)."""
+    return [s.strip() for s in _segmenter().segment(text) if s.strip()]
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage; list items and table rows count as sentences of their own."""
     sentences: list[str] = []
@@ -76,9 +81,7 @@ def rank_sentences(
     return sorted(scored, key=lambda c: c.score, reverse=True)
 
 
-def select(
-    ranked: list[Candidate], *, limit: int = 4, per_passage: int = 2, margin: float = 0.15
-) -> list[Candidate]:
+def select(ranked: list[Candidate], *, limit: int = 4, per_passage: int = 2, margin: float = 0.15) -> list[Candidate]:
     """The best sentence, then others nearly as good, at most ``per_passage`` from one passage."""
     if not ranked:
         return []

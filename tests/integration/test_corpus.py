@@ -87,14 +87,8 @@ def test_template_noise_is_gone_from_indexed_text(corpus: tuple[Services, Ingest
         assert text, doc_id
         for noise in ("{%", "{{", "<Summary", "</", "&#8217;"):
             assert noise not in text, (doc_id, noise)
-    pay_gov = services.index.document(
-        "lessons/techfar-hub-case-studies/case-studies/How-Pay-Gov-Team-went-Agile.mdx"
-    )
-    assert (
-        pay_gov is not None
-        and pay_gov.title == "How the Pay.gov Team Went Agile"
-        and pay_gov.kind == "lesson"
-    )
+    pay_gov = services.index.document("lessons/techfar-hub-case-studies/case-studies/How-Pay-Gov-Team-went-Agile.mdx")
+    assert pay_gov is not None and pay_gov.title == "How the Pay.gov Team Went Agile" and pay_gov.kind == "lesson"
 
 
 def test_pdf_pages_and_dita_sections_are_citable(corpus: tuple[Services, IngestReport]) -> None:

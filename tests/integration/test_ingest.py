@@ -29,9 +29,7 @@ class CountingEmbedder:
     def name(self) -> str:
         return self.inner.name
 
-    def embed_documents(
-        self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
-    ) -> Vectors:
+    def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> Vectors:
         self.embedded += len(texts)
         return self.inner.embed_documents(texts, on_batch=on_batch)
 
@@ -127,9 +125,7 @@ def test_identical_copies_collapse_into_one_hit(
     hits = services.searcher.search("who may file a bid protest", k=5)
     top = hits[0]
     assert {top.doc_id, *top.duplicates} == {"protests.md", "protests-copy.md"}
-    assert [h.doc_id for h in hits].count("protests-copy.md") + [h.doc_id for h in hits].count(
-        "protests.md"
-    ) == 1
+    assert [h.doc_id for h in hits].count("protests-copy.md") + [h.doc_id for h in hits].count("protests.md") == 1
 
 
 def test_cli_ingest_search_batch_ask_and_stats(tmp_path: Path, folder: Path) -> None:
@@ -166,9 +162,7 @@ def test_cli_ingest_search_batch_ask_and_stats(tmp_path: Path, folder: Path) -> 
         {"id": "q3", "text": "  "},
     ]
     queries.write_text("\n".join(json.dumps(query) for query in batch) + "\n")
-    result = runner.invoke(
-        app, ["--home", str(home), "search", "--batch", str(queries), "--k", "3", "--json"]
-    )
+    result = runner.invoke(app, ["--home", str(home), "search", "--batch", str(queries), "--k", "3", "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["id"] == "q1" and set(lines[0]["hits"]) <= {"p2::seg1", "p2::seg2"}
@@ -176,9 +170,7 @@ def test_cli_ingest_search_batch_ask_and_stats(tmp_path: Path, folder: Path) -> 
     assert lines[1]["hits"][0] == "standards/cloud.md"
     assert lines[2] == {"id": "q3", "hits": [], "ms": 0.0, "error": "The query is empty."}
 
-    result = runner.invoke(
-        app, ["--home", str(home), "ask", "How long do I have to file a protest?", "--json"]
-    )
+    result = runner.invoke(app, ["--home", str(home), "ask", "How long do I have to file a protest?", "--json"])
     answer = json.loads(result.stdout)
     assert answer["answered"] is True and answer["answer"]
     assert answer["citations"][0]["doc_id"] == "protests.md"

@@ -54,9 +54,7 @@ def test_mdx_imports_and_jsx_components_are_removed() -> None:
 
 
 def test_raw_html_and_entities_become_plain_text() -> None:
-    cleaned = strip_site_noise(
-        '<p class="x">It&#8217;s <a href="/y">open</a> &amp; free</p><script>evil()</script>'
-    )
+    cleaned = strip_site_noise('<p class="x">It&#8217;s <a href="/y">open</a> &amp; free</p><script>evil()</script>')
     assert cleaned.strip() == "It’s open & free"
 
 
@@ -78,10 +76,7 @@ def test_tidy_removes_stray_spaces_around_punctuation() -> None:
 
 
 def test_unwrap_lines_mends_hyphenation_and_keeps_paragraphs() -> None:
-    assert (
-        unwrap_lines("A long sen-\ntence here.\n\nNext para-\ngraph.")
-        == "A long sentence here.\n\nNext paragraph."
-    )
+    assert unwrap_lines("A long sen-\ntence here.\n\nNext para-\ngraph.") == "A long sentence here.\n\nNext paragraph."
 
 
 def test_dates_from_front_matter_values_and_file_names() -> None:

@@ -62,7 +62,9 @@ def test_jaccard_of_shingles() -> None:
 
 
 def test_table_rows_keep_their_label_on_each_sentence() -> None:
-    text = "City Council | Adopts the budget. Approves contracts of $250,000 or more.\n- A list item that is long enough."
+    text = (
+        "City Council | Adopts the budget. Approves contracts of $250,000 or more.\n- A list item that is long enough."
+    )
     assert split_sentences(text) == [
         "City Council: Adopts the budget.",
         "City Council: Approves contracts of $250,000 or more.",

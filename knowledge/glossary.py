@@ -1,0 +1,224 @@
+"""The crosswalk glossary, the considerations catalog and the partnership checklist (data we write).
+
+All three live as YAML under ``knowledge/glossary/`` and are validated by pydantic when loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
+
+Side = Literal["tech", "gov"]
+
+
+class GlossaryError(ValueError):
+    """The glossary data is inconsistent (caught at load, and by the tests)."""
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    term: str = Field(min_length=1)
+    side: Side
+    aliases: list[str] = Field(default_factory=list)
+    definition: str = Field(min_length=10)
+    other_side: str = Field(min_length=5, description="How the other side would say it.")
+    considerations: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+    @property
+    def surfaces(self) -> list[str]:
+        return [self.term, *self.aliases]
+
+
+class Consideration(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    why: str
+    questions: list[str] = Field(min_length=1)
+    queries: list[str] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class ChecklistItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    looks_like: str
+    strong: list[str] = Field(min_length=1)
+    weak: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(min_length=1)
+    consideration: str | None = None
+
+
+class Requirement(BaseModel):
+    """A technical requirement that a government consideration implies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    acceptance: str
+
+
+class RequirementSet(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    consideration: str
+    requirements: list[Requirement] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """A glossary term found in a text: the entry, the words as written, and where it first appears."""
+
+    entry: Term
+    surface: str
+    count: int
+    first: int
+
+
+class Glossary(BaseModel):
+    """The loaded, cross-checked data."""
+
+    terms: list[Term]
+    considerations: list[Consideration]
+    checklist: list[ChecklistItem]
+    requirements: list[RequirementSet] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Glossary:
+        problems = list(_collisions(self.terms))
+        known = {c.id for c in self.considerations}
+        if len(known) != len(self.considerations):
+            problems.append("duplicate consideration ids")
+        for term in self.terms:
+            problems += [f"{term.term}: unknown consideration {c!r}" for c in term.considerations if c not in known]
+        for item in self.checklist:
+            if item.consideration and item.consideration not in known:
+                problems.append(f"checklist {item.id}: unknown consideration {item.consideration!r}")
+        problems += [
+            f"requirements: unknown consideration {r.consideration!r}"
+            for r in self.requirements
+            if r.consideration not in known
+        ]
+        if problems:
+            raise GlossaryError("; ".join(problems[:20]))
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, Consideration]:
+        return {c.id: c for c in self.considerations}
+
+    @cached_property
+    def requirements_for(self) -> dict[str, list[Requirement]]:
+        return {r.consideration: list(r.requirements) for r in self.requirements}
+
+    @cached_property
+    def _pattern(self) -> tuple[re.Pattern[str], dict[str, Term]]:
+        lookup: dict[str, Term] = {}
+        for term in self.terms:
+            for surface in term.surfaces:
+                lookup[surface.lower()] = term
+        parts = [_surface_pattern(s) for s in sorted(lookup, key=len, reverse=True)]
+        return re.compile("|".join(parts)), lookup
+
+    def find(self, text: str, *, side: Side | None = None) -> list[TermMatch]:
+        """Glossary terms used in ``text``, in order of first use (longest match wins)."""
+        pattern, lookup = self._pattern
+        found: dict[str, TermMatch] = {}
+        for match in pattern.finditer(text):
+            surface = match.group(0)
+            entry = lookup.get(_singular(surface.lower())) or lookup.get(surface.lower())
+            if entry is None or (side and entry.side != side):
+                continue
+            previous = found.get(entry.term)
+            if previous is None:
+                found[entry.term] = TermMatch(entry, surface, 1, match.start())
+            else:
+                found[entry.term] = TermMatch(entry, previous.surface, previous.count + 1, previous.first)
+        return sorted(found.values(), key=lambda m: m.first)
+
+    def triggered(self, text: str, matches: Iterable[TermMatch]) -> dict[str, int]:
+        """Consideration ids raised by the terms and keywords in ``text``, with how strongly."""
+        lowered = text.lower()
+        weights: dict[str, int] = {}
+        for match in matches:
+            for cid in match.entry.considerations:
+                weights[cid] = weights.get(cid, 0) + 1
+        for consideration in self.considerations:
+            hits = sum(1 for keyword in consideration.keywords if _contains_phrase(lowered, keyword.lower()))
+            if hits:
+                weights[consideration.id] = weights.get(consideration.id, 0) + 2 * hits
+        return dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True))
+
+
+def _surface_pattern(surface: str) -> str:
+    """Whole-word, plural-tolerant; acronyms (ACR, SOO) match only in capitals, other words in any case."""
+    escaped = re.escape(surface)
+    if _is_acronym(surface):
+        return rf"(?<![\w-]){escaped}s?(?![\w-])"
+    return rf"(?i:(?<![\w-]){escaped}(?:s|es)?(?![\w-]))"
+
+
+def _is_acronym(surface: str) -> bool:
+    letters = [c for c in surface if c.isalpha()]
+    return bool(letters) and len(surface) <= 6 and all(c.isupper() for c in letters)
+
+
+def _singular(surface: str) -> str:
+    for suffix in ("es", "s"):
+        if surface.endswith(suffix) and len(surface) > len(suffix) + 1:
+            return surface[: -len(suffix)]
+    return surface
+
+
+def _contains_phrase(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def _collisions(terms: list[Term]) -> Iterable[str]:
+    seen: dict[str, str] = {}
+    for term in terms:
+        own = term.term.lower()
+        if own in seen:
+            yield f"{term.term!r} belongs to both {seen[own]!r} and {term.term!r}"
+        seen[own] = term.term
+        for surface in term.aliases:
+            key = surface.lower()
+            if key == own:
+                yield f"{term.term}: alias repeats the term"
+                continue
+            if key in seen and seen[key] != term.term:
+                yield f"{surface!r} belongs to both {seen[key]!r} and {term.term!r}"
+            elif key in seen:
+                yield f"{term.term}: {surface!r} listed twice"
+            seen[key] = term.term
+
+
+def load_glossary(folder: Path = GLOSSARY_DIR) -> Glossary:
+    """Read and validate the YAML data in ``folder``."""
+
+    def read(name: str) -> object:
+        path = folder / name
+        if not path.exists():
+            return []
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or []
+
+    return Glossary(
+        terms=TypeAdapter(list[Term]).validate_python(read("terms.yaml")),
+        considerations=TypeAdapter(list[Consideration]).validate_python(read("considerations.yaml")),
+        checklist=TypeAdapter(list[ChecklistItem]).validate_python(read("partnership.yaml")),
+        requirements=TypeAdapter(list[RequirementSet]).validate_python(read("requirements.yaml")),
+    )
