@@ -60,33 +60,32 @@ def handle(line: str, services: Services, console: Console) -> bool:
     """Answer one line; returns False when the user wants to leave."""
     verb, _, rest = line.strip().partition(" ")
     verb = verb.lower()
-    assistant = services.assistant
+    skills = services.skills
     if verb in ("quit", "exit", "bye"):
         return False
     if verb in ("gov", "tech", "review"):
         text = "\n\n".join(s.text for s in _text_or_file(rest, services))
-        translator = services.translator
         if verb == "gov":
-            console.print(render.translate_gov_view(translator.to_gov(text)))
+            console.print(render.translate_gov_view(skills.to_gov(text)))
         elif verb == "tech":
-            console.print(render.translate_tech_view(translator.to_tech(text)))
+            console.print(render.translate_tech_view(skills.to_tech(text)))
         else:
-            console.print(render.review_table(translator.review(text)))
+            console.print(render.review_table(skills.review(text)))
     elif verb in ("plain", "summarize"):
-        console.print(render.summary_view(services.summarizer.summarize(_text_or_file(rest, services))))
+        console.print(render.summary_view(skills.summarize(_text_or_file(rest, services))))
     elif verb in ("help", "?"):
         console.print(help_table())
     elif verb == "stats":
         console.print(render.stats_table(services.index.stats()))
     elif verb == "lessons":
-        console.print(render.lessons_view(assistant.lessons(rest)))
+        console.print(render.lessons_view(skills.lessons(rest)))
     elif verb == "search":
         if not rest.strip():
             raise CityBridgeError("Type what to search for after `search`.")
         console.print(render.hits_table(services.searcher.search(rest, k=5), rest))
     else:
         question = rest if verb == "ask" else line
-        console.print(render.ask_panel(assistant.ask(question)))
+        console.print(render.ask_panel(skills.ask(question)))
     return True
 
 

@@ -173,7 +173,8 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """A grounded answer with numbered sources, or a plain 'not in the knowledge base'."""
-    result = _services().assistant.ask(question, kind=_kind(kind))
+    services = _services()
+    result = services.assistant.ask(question, kind=_kind(kind)) if kind else services.skills.ask(question)
     if as_json:
         _print_json(result.model_dump())
     else:
@@ -243,10 +244,10 @@ def translate(
     services = _services()
     text = _read_text(source, services)
     if to == "gov":
-        gov = services.translator.to_gov(text)
+        gov = services.skills.to_gov(text)
         _emit(gov, render.translate_gov_view(gov), as_json)
     else:
-        tech = services.translator.to_tech(text)
+        tech = services.skills.to_tech(text)
         _emit(tech, render.translate_tech_view(tech), as_json)
 
 
@@ -262,7 +263,7 @@ def summarize(
         for number, item in enumerate(_jsonl(batch), start=1):
             if "text" not in item:
                 raise CityBridgeError(f"{batch}:{number}: each line needs a text field.")
-            result = services.summarizer.summarize_text(str(item["text"]))
+            result = services.skills.summarize([Section((), str(item["text"]))])
             _print_json(
                 {
                     "id": item.get("id", item.get("_id")),
@@ -274,7 +275,7 @@ def summarize(
     sections = _read_sections(source, services)
     if not any(section.text.strip() for section in sections):
         raise CityBridgeError("There is no text to summarize.")
-    result = services.summarizer.summarize(sections)
+    result = services.skills.summarize(sections)
     _emit(result, render.summary_view(result), as_json)
 
 
@@ -282,7 +283,7 @@ def summarize(
 def review(source: SourceArgument = "-", as_json: JsonOption = False) -> None:
     """Check a proposal against what makes city–tech partnerships work."""
     services = _services()
-    result = services.translator.review(_read_text(source, services))
+    result = services.skills.review(_read_text(source, services))
     _emit(result, render.review_table(result), as_json)
 
 

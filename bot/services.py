@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from bot.assistant.ask import Assistant
+from bot.assistant.skills import GroundedSkills, Skills
 from bot.assistant.summarize import Summarizer
 from bot.assistant.translate import Translator
 from bot.settings import Settings
@@ -64,6 +65,25 @@ class Services:
             self.summarizer,
             self.assistant,
             answer_threshold=self.settings.answer_threshold,
+        )
+
+    @cached_property
+    def skills(self) -> Skills:
+        """LLM mode when CITYBRIDGE_LLM is set, grounded mode otherwise."""
+        if not self.settings.llm:
+            return GroundedSkills(self.assistant, self.translator, self.summarizer)
+        from bot.llm import LLMSkills, build_chat_model  # noqa: PLC0415 - LangChain loads only in LLM mode
+
+        model = build_chat_model(self.settings)
+        if model is None:  # pragma: no cover - settings.llm is set
+            return GroundedSkills(self.assistant, self.translator, self.summarizer)
+        return LLMSkills(
+            model,
+            self.assistant,
+            self.translator,
+            self.summarizer,
+            self.glossary,
+            redact_personal_data=self.settings.llm_redact,
         )
 
     def ingest_options(

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Fusion = Literal["rrf", "convex"]
@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         description="Minimum cosine similarity of the best passage for `ask` to answer (bench calibrate).",
     )
     log_level: str = "WARNING"
+
+    llm: str = Field(
+        default="",
+        description="LLM mode: provider:model for LangChain's init_chat_model (openai:gpt-4o-mini, "
+        "anthropic:claude-sonnet-4-5, ollama:llama3.1). Empty means grounded mode.",
+    )
+    llm_base_url: str = Field(default="", description="Base URL of an OpenAI-compatible or Ollama server.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM provider.")
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before falling back to grounded mode.")
+    llm_redact: bool = Field(default=True, description="Redact resident personal data before it leaves.")
 
     @property
     def index_dir(self) -> Path:

@@ -8,6 +8,15 @@ from pydantic import BaseModel, Field
 
 from knowledge.models import Citation, Hit
 
+Mode = Literal["grounded", "llm"]
+
+
+class SkillResult(BaseModel):
+    """Fields every skill result carries."""
+
+    mode: Mode = "grounded"
+    notice: str = Field(default="", description="Anything the reader should know, e.g. an LLM fallback.")
+
 
 class AnswerSentence(BaseModel):
     """A sentence quoted from a passage, with the number of the citation it comes from."""
@@ -24,7 +33,7 @@ class Passage(BaseModel):
     hit: Hit
 
 
-class AskResult(BaseModel):
+class AskResult(SkillResult):
     question: str
     answered: bool = Field(description="False when the knowledge base holds no answer.")
     answer: str = Field(description="The answering sentences with [n] citation markers, or why there is none.")
@@ -51,16 +60,6 @@ class LessonsResult(BaseModel):
     found: bool
     message: str = ""
     lessons: list[LessonCard] = Field(default_factory=list)
-
-
-Mode = Literal["grounded", "llm"]
-
-
-class SkillResult(BaseModel):
-    """Fields every translate/summarize/review result carries."""
-
-    mode: Mode = "grounded"
-    notice: str = Field(default="", description="Anything the reader should know, e.g. an LLM fallback.")
 
 
 class TermExplanation(BaseModel):
