@@ -128,10 +128,12 @@ class Glossary(BaseModel):
     @cached_property
     def _pattern(self) -> tuple[re.Pattern[str], dict[str, Term]]:
         lookup: dict[str, Term] = {}
+        surfaces: list[str] = []
         for term in self.terms:
             for surface in term.surfaces:
                 lookup[surface.lower()] = term
-        parts = [_surface_pattern(s) for s in sorted(lookup, key=len, reverse=True)]
+                surfaces.append(surface)
+        parts = [_surface_pattern(s) for s in sorted(surfaces, key=len, reverse=True)]
         return re.compile("|".join(parts)), lookup
 
     def find(self, text: str, *, side: Side | None = None) -> list[TermMatch]:

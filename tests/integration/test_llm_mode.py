@@ -1,0 +1,150 @@
+"""LLM mode: the model fills the same results, citations are checked, failures fall back to grounded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import SecretStr
+
+from bot.llm import LLMConfigError, LLMSkills, build_chat_model
+from bot.services import Services
+from bot.settings import Settings
+from ingest.documents import Section
+from tests.fakes.openai_server import FakeOpenAI, serve
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+RESIDENT = "Resident Maria Lopez (maria.lopez@example.com, 555-201-4477, 1420 North Harbor Avenue) asked."
+
+
+def skills(library: Services, model: object, **kwargs: object) -> LLMSkills:
+    return LLMSkills(
+        model,
+        library.assistant,
+        library.translator,
+        library.summarizer,
+        library.glossary,  # type: ignore[arg-type]
+        **kwargs,
+    )  # type: ignore[arg-type]
+
+
+def test_answer_keeps_only_citations_to_retrieved_passages(library: Services) -> None:
+    reply = json.dumps({"answer": "Micro-purchases are under $10,000 [1]. Council approves big buys [7]."})
+    result = skills(library, FakeListChatModel(responses=[reply])).ask("What is the micro-purchase threshold?")
+    assert result.mode == "llm" and result.answered
+    assert result.answer == "Micro-purchases are under $10,000 [1]. Council approves big buys."
+    assert [c.number for c in result.citations] == [1]
+
+
+def test_answer_citing_nothing_retrieved_falls_back_to_grounded(library: Services) -> None:
+    reply = json.dumps({"answer": "It is $5 [9]."})
+    result = skills(library, FakeListChatModel(responses=[reply])).ask("What is the micro-purchase threshold?")
+    assert result.mode == "grounded" and "grounded answer" in result.notice
+    assert "$10,000" in result.answer
+
+
+def test_unusable_model_output_falls_back_with_a_notice(library: Services) -> None:
+    proposal = (FIXTURES / "proposals" / "01-smart-parking.md").read_text()
+    result = skills(library, FakeListChatModel(responses=["I think it is fine!"])).to_gov(proposal)
+    assert result.mode == "grounded"
+    assert result.notice.startswith("The language model gave an answer CityBridge could not use")
+    assert result.summary and result.considerations
+
+
+def test_translate_gov_fills_the_same_result(library: Services) -> None:
+    proposal = (FIXTURES / "proposals" / "02-311-crm.md").read_text()
+    reply = (
+        "```json\n"
+        + json.dumps(
+            {"summary": "A vendor will run the 311 system for the city [1].", "questions": ["Who owns the data?", "  "]}
+        )
+        + "\n```"
+    )
+    result = skills(library, FakeListChatModel(responses=[reply])).to_gov(proposal)
+    assert result.mode == "llm" and result.notice == ""
+    assert result.summary == "A vendor will run the 311 system for the city [1]."
+    assert result.questions == ["Who owns the data?"]
+    assert result.terms and result.considerations  # grounded parts stay
+
+
+def test_review_accepts_only_evidence_quoted_from_the_proposal(library: Services) -> None:
+    proposal = "We will meet monthly with a steering committee. Our platform is great."
+    reply = json.dumps(
+        {
+            "items": [
+                {
+                    "id": "governance",
+                    "status": "covered",
+                    "evidence": ["We will meet monthly with a steering committee."],
+                },
+                {"id": "exit-plan", "status": "covered", "evidence": ["We hand back all data in CSV."]},
+            ]
+        }
+    )
+    result = skills(library, FakeListChatModel(responses=[reply])).review(proposal)
+    items = {item.id: item for item in result.items}
+    assert items["governance"].status == "covered"
+    assert items["exit-plan"].status == "missing"  # invented evidence is ignored
+    assert result.mode == "llm"
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with serve(FakeOpenAI()) as fake:
+        yield fake
+
+
+def _http_skills(library: Services, fake: FakeOpenAI, *, timeout: float = 5.0, redact: bool = True) -> LLMSkills:
+    settings = Settings(
+        home=library.settings.home,
+        llm="openai:fake-model",
+        llm_base_url=fake.url,
+        llm_api_key=SecretStr("sk-test-not-real"),
+        llm_timeout=timeout,
+        llm_redact=redact,
+    )
+    model = build_chat_model(settings)
+    return skills(library, model, redact_personal_data=redact)
+
+
+def test_openai_compatible_server_over_http_with_redaction(library: Services, fake_openai: FakeOpenAI) -> None:
+    fake_openai.reply = json.dumps({"summary": "The city must keep records for 6 years."})
+    result = _http_skills(library, fake_openai).summarize([Section((), RESIDENT + " Records are kept 6 years.")])
+    assert result.mode == "llm" and result.summary == "The city must keep records for 6 years."
+    sent = json.dumps(fake_openai.requests[-1])
+    assert fake_openai.requests[-1]["model"] == "fake-model"
+    assert fake_openai.headers[-1]["authorization"] == "Bearer sk-test-not-real"
+    for personal in ("maria.lopez@example.com", "555-201-4477", "1420 North Harbor Avenue"):
+        assert personal not in sent
+    assert "[EMAIL]" in sent and "[PHONE]" in sent and "[ADDRESS]" in sent
+
+
+def test_redaction_can_be_turned_off(library: Services, fake_openai: FakeOpenAI) -> None:
+    fake_openai.reply = json.dumps({"summary": "ok"})
+    _http_skills(library, fake_openai, redact=False).summarize([Section((), RESIDENT)])
+    assert "maria.lopez@example.com" in json.dumps(fake_openai.requests[-1])
+
+
+def test_slow_server_times_out_and_falls_back(library: Services, fake_openai: FakeOpenAI) -> None:
+    fake_openai.delay = 3.0
+    fake_openai.reply = json.dumps({"summary": "too late"})
+    result = _http_skills(library, fake_openai, timeout=0.5).summarize([Section((), "The vendor shall pay $5,000.")])
+    assert result.mode == "grounded"
+    assert result.notice.startswith("The language model did not answer in time")
+    assert "$5,000" in " ".join(result.key_facts)
+
+
+def test_failing_server_falls_back(library: Services, fake_openai: FakeOpenAI) -> None:
+    fake_openai.status = 500
+    result = _http_skills(library, fake_openai).ask("What is the micro-purchase threshold?")
+    assert result.mode == "grounded" and result.answered
+    assert "returned an error" in result.notice and "sk-test" not in result.notice
+
+
+def test_bad_llm_setting_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LLMConfigError, match="provider:model"):
+        build_chat_model(Settings(home=tmp_path, llm="gpt-4o"))
+    assert build_chat_model(Settings(home=tmp_path)) is None
