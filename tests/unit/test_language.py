@@ -161,5 +161,5 @@ def test_glossary_rejects_colliding_aliases_and_unknown_considerations() -> None
         other_side="Same.",
         considerations=["nope"],
     )
-    with pytest.raises(ValueError, match="'ACR' belongs to both 'ACR' and 'Access report'.*unknown consideration"):
+    with pytest.raises(ValueError, match=r"'ACR' belongs to both 'ACR' and 'Access report'.*unknown consideration"):
         _glossary(more=[clash])
