@@ -73,6 +73,55 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
             {"scores": [s.__dict__ for s in scores], "original_grade": original, "reference_grade": reference},
         )
 
+    @app.command("translate")
+    def translate() -> None:
+        """Jargon explained, considerations raised, facts kept and reading grades on tests/fixtures."""
+        from bench.translation import score_all  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
+            services = Services(settings().with_home(Path(home)))
+            services.ensure_library(RichProgress(console))
+            scores = score_all(services.skills, services.glossary)
+            services.close()
+        table = Table(title="Translate / summarize / review on the written fixtures", show_lines=False)
+        for column in ("Fixture", "Jargon", "Considerations", "Facts kept", "Review", "Reqs", "Grade", "Summary grade"):
+            table.add_column(column, justify="left" if column == "Fixture" else "right")
+        for s in scores:
+            review = f"{s.review_agree}/{s.review_items}" if s.review_items else ""
+            reqs = f"{s.requirements} (≥{s.requirements_min})" if s.requirements_min else ""
+            table.add_row(
+                s.name,
+                f"{s.explained}/{s.jargon}",
+                f"{s.raised}/{s.considerations}",
+                f"{s.facts_kept}/{s.facts}",
+                review,
+                reqs,
+                f"{s.grade:.1f}",
+                f"{s.summary_grade:.1f}",
+            )
+
+        def total(attr: str) -> int:
+            return sum(int(getattr(s, attr)) for s in scores)
+
+        table.add_row(
+            "[bold]all[/bold]",
+            f"{total('explained')}/{total('jargon')}",
+            f"{total('raised')}/{total('considerations')}",
+            f"{total('facts_kept')}/{total('facts')}",
+            f"{total('review_agree')}/{total('review_items')}",
+            "",
+            f"max {max(s.grade for s in scores):.1f}",
+            f"max {max(s.summary_grade for s in scores):.1f}",
+        )
+        console.print(table)
+        for s in scores:
+            if s.missing_terms or s.missing_considerations:
+                console.print(
+                    f"[dim]{s.name}: unexplained {list(s.missing_terms)}; "
+                    f"not raised {list(s.missing_considerations)}[/dim]"
+                )
+        _save("translate", [s.__dict__ for s in scores])
+
     @app.command("ingest")
     def ingest(
         path: Annotated[Path, typer.Argument(help="What to ingest.")] = DEFAULT_SHARED / "corpus",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.assistant.plain import compress, grade
+from bot.assistant.plain import grade, plain_sentences
 from bot.assistant.sentences import segment
 from bot.assistant.summarize import pick
 from knowledge.embeddings import Embedder
@@ -97,7 +97,7 @@ def grounded_method(items: Sequence[Item], embedder: Embedder) -> Callable[[Item
     def run(item: Item) -> str:
         start = offsets[item.uid]
         chosen = pick(item.sentences, vectors[start : start + len(item.sentences)], SENTENCE_BUDGET)
-        return " ".join(compress(item.sentences[i]) for i in chosen)
+        return " ".join(piece for i in chosen for piece in plain_sentences(item.sentences[i]))
 
     return run
 

@@ -83,3 +83,19 @@ def compress(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> str:
     cuts = [m.start() for m in _CLAUSE_BREAK.finditer(head) if m.start() >= len(head) // 3]
     cut = cuts[-1] if cuts else len(head)
     return head[:cut].rstrip(" ,;:-") + "."
+
+
+_SENTENCE_SPLIT = re.compile(r";\s+|:\s+(?=[A-Za-z])")
+
+
+def plain_sentences(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> list[str]:
+    """A quoted sentence as one or more short plain sentences: split at semicolons and colons, then compressed."""
+    pieces = [p.strip() for p in _SENTENCE_SPLIT.split(simplify(sentence)) if p.strip()]
+    if len(pieces) > 1 and min(len(p.split()) for p in pieces) < 4:
+        pieces = [simplify(sentence)]  # a label ("Term: 3 years") reads better whole
+    result = []
+    for piece in pieces:
+        short = compress(piece, max_words)
+        short = short[:1].upper() + short[1:]
+        result.append(short if short.endswith((".", "!", "?")) else short + ".")
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.assistant.facts import fact_weight, find_facts, find_obligation
-from bot.assistant.plain import compress, grade, simplify
+from bot.assistant.plain import grade, plain_sentences, simplify
 from bot.assistant.results import Obligation, SummaryResult, TermExplanation
 from bot.assistant.sentences import split_sentences
 from ingest.documents import Section
@@ -18,6 +19,8 @@ from knowledge.embeddings import Embedder, Vectors
 from knowledge.glossary import Glossary
 
 MAX_KEY_FACTS = 30
+PLAIN_GRADE = 9.0  # the reading grade plain-language output aims for
+READABILITY_WEIGHT = 0.15  # how much each grade above it counts against a sentence
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,51 @@ def mead_scores(vectors: Vectors) -> npt.NDArray[np.float32]:
     return np.asarray(centrality + position + first, dtype=np.float32)
 
 
+def is_prose(sentence: str) -> bool:
+    """False for title blocks and label chains ("Proposal: Submitted by: Acme Inc"), which summarize nothing."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", sentence)]
+    if len(words) < 4 or sentence.count(": ") >= 2:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised / len(words) < 0.5
+
+
+def sentence_scores(sentences: Sequence[str], vectors: Vectors) -> npt.NDArray[np.float32]:
+    """MEAD score plus the facts a sentence carries, minus how hard it is to read."""
+    bonus = [
+        0.15 * fact_weight(s) - READABILITY_WEIGHT * max(0.0, grade(s) - PLAIN_GRADE) - (0.0 if is_prose(s) else 1.0)
+        for s in sentences
+    ]
+    return np.asarray(mead_scores(vectors) + np.asarray(bonus, dtype=np.float32), dtype=np.float32)
+
+
 def pick(sentences: Sequence[str], vectors: Vectors, count: int) -> list[int]:
-    """The ``count`` best sentences (MEAD score plus the facts they carry), in document order."""
+    """The ``count`` best sentences, in document order."""
     if not sentences:
         return []
-    scores = mead_scores(vectors) + 0.15 * np.asarray([fact_weight(s) for s in sentences], dtype=np.float32)
+    scores = sentence_scores(sentences, vectors)
     return sorted(int(i) for i in np.argsort(-scores, kind="stable")[:count])
+
+
+def allocate(groups: Sequence[Sequence[str]], vectors: Vectors, total: int) -> list[list[int]]:
+    """Chosen sentence indices per section: shares by length, or the best ``total`` overall when
+    there are more sections than sentences to spend (a section need not say anything)."""
+    scores: list[npt.NDArray[np.float32]] = []
+    offset = 0
+    for sents in groups:
+        scores.append(sentence_scores(sents, vectors[offset : offset + len(sents)]))
+        offset += len(sents)
+    count = sum(len(s) for s in groups)
+    if len(groups) > total:
+        ranked = sorted(
+            ((float(score), g, i) for g, group in enumerate(scores) for i, score in enumerate(group)), reverse=True
+        )[:total]
+        return [sorted(i for _, g2, i in ranked if g2 == g) for g in range(len(groups))]
+    chosen = []
+    for sents, group in zip(groups, scores, strict=True):
+        share = min(len(sents), max(1, round(total * len(sents) / count)) if len(groups) > 1 else total)
+        chosen.append(sorted(int(i) for i in np.argsort(-group, kind="stable")[:share]))
+    return chosen
 
 
 class Summarizer:
@@ -64,6 +106,10 @@ class Summarizer:
 
     def summarize(self, sections: Sequence[Section], *, max_sentences: int | None = None) -> SummaryResult:
         grouped = [(section, split_sentences(section.text)) for section in sections]
+        every_sentence = [s for _, sents in grouped for s in sents]
+        prose_only = [(section, [s for s in sents if is_prose(s)]) for section, sents in grouped]
+        if any(sents for _, sents in prose_only):  # title blocks and label lists summarize nothing
+            grouped = prose_only
         grouped = [(section, sents) for section, sents in grouped if sents]
         everything = [s for _, sents in grouped for s in sents]
         original = "\n\n".join(section.text for section in sections)
@@ -80,24 +126,25 @@ class Summarizer:
         vectors = self._embedder.embed_documents(everything)
         total = max_sentences or self._budget.sentences(len(everything))
         parts: list[str] = []
+        prose: list[str] = []
         chosen_count = 0
-        offset = 0
-        for section, sents in grouped:
-            share = max(1, round(total * len(sents) / len(everything))) if len(grouped) > 1 else total
-            chosen = pick(sents, vectors[offset : offset + len(sents)], min(share, len(sents)))
-            offset += len(sents)
-            plain = [compress(sents[i]) for i in chosen]
+        allocation = allocate([sents for _, sents in grouped], vectors, total)
+        for (section, sents), chosen in zip(grouped, allocation, strict=True):
+            if not chosen:
+                continue
+            plain = [piece for i in chosen for piece in plain_sentences(sents[i])]
+            prose += plain
             chosen_count += len(chosen)
             heading = section.headings[-1] if section.headings and len(grouped) > 1 else ""
             parts.append((f"{heading}: " if heading else "") + " ".join(plain))
         summary = "\n\n".join(part for part in parts if part.strip())
         return SummaryResult(
             summary=summary,
-            key_facts=key_facts(everything),
-            obligations=obligations(everything),
+            key_facts=key_facts(every_sentence),
+            obligations=obligations(every_sentence),
             terms=explain_terms(self._glossary, summary),
             grade_before=grade(original),
-            grade_after=grade(summary),
+            grade_after=grade(" ".join(prose)),  # headings are labels, not prose
             sentences_in=len(everything),
             sentences_out=chosen_count,
             sections=len(grouped),

@@ -8,13 +8,32 @@ from bot.assistant.plain import grade
 from knowledge.glossary import Glossary, load_glossary
 
 CONSIDERATIONS = {
-    "accessibility", "data-ownership", "privacy", "surveillance", "cybersecurity", "identity-assurance",
-    "sla-remedies", "interoperability", "vendor-lock-in", "total-cost", "procurement-method", "records-retention",
-    "agile-contracting", "community-equity",
+    "accessibility",
+    "data-ownership",
+    "privacy",
+    "surveillance",
+    "cybersecurity",
+    "identity-assurance",
+    "sla-remedies",
+    "interoperability",
+    "vendor-lock-in",
+    "total-cost",
+    "procurement-method",
+    "records-retention",
+    "agile-contracting",
+    "community-equity",
 }
 CHECKLIST = {
-    "objectives-kpis", "governance", "open-standards", "data-sharing", "privacy-security", "sla-remedies",
-    "risk-plan", "community-engagement", "agile-cadence", "exit-plan",
+    "objectives-kpis",
+    "governance",
+    "open-standards",
+    "data-sharing",
+    "privacy-security",
+    "sla-remedies",
+    "risk-plan",
+    "community-engagement",
+    "agile-cadence",
+    "exit-plan",
 }
 
 
