@@ -140,25 +140,14 @@ def search(
 
 
 def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode: Mode) -> None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CityBridgeError(f"Cannot read {path}: {exc.strerror}") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            query_id = item.get("id", item.get("_id"))
-            text = item["text"]
-            filters = item.get("filter") or {}
-            if not isinstance(filters, dict):
-                raise TypeError("filter must be an object")
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise CityBridgeError(f"{path}:{number}: expected a JSON object with id and text ({exc}).") from exc
+    for number, item in enumerate(_jsonl(path), start=1):
+        query_id = item.get("id", item.get("_id"))
+        filters = item.get("filter") or {}
+        if "text" not in item or not isinstance(filters, dict):
+            raise CityBridgeError(f"{path}:{number}: expected {{id, text, filter?}} with filter an object.")
         started = time.perf_counter()
         try:
-            hits = searcher.search(str(text), k=k, kind=kind, where=filters, mode=mode)
+            hits = searcher.search(str(item["text"]), k=k, kind=kind, where=filters, mode=mode)
         except SearchError as exc:  # one bad query must not cost the answers to the others
             _print_json({"id": query_id, "hits": [], "ms": 0.0, "error": str(exc)})
             continue
