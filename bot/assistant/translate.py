@@ -195,8 +195,8 @@ class Translator:
         citations: list[Citation] = []
         seen: set[str] = set()
         for query in consideration.queries[:2]:
-            for hit in self._searcher.search(query, k=2):
-                if hit.doc_id in seen or (hit.dense_score or 0.0) < self._threshold:
+            for hit in self._searcher.search(query, k=4):
+                if hit.kind not in RULE_KINDS or hit.doc_id in seen or (hit.dense_score or 0.0) < self._threshold:
                     continue
                 seen.add(hit.doc_id)
                 citations.append(Citation.from_hit(len(citations) + 1, hit))
@@ -204,6 +204,7 @@ class Translator:
 
 
 SEMANTIC_EVIDENCE = 0.55
+RULE_KINDS = ("procurement", "standard", "decision")  # lessons are shown separately, not as rules
 
 
 def acceptance_for(sentence: str) -> str:
@@ -220,7 +221,7 @@ def acceptance_for(sentence: str) -> str:
         checks.append(f"invoices stay within {facts['money']} unless a signed change order says otherwise")
     if checks:
         return "Accepted when " + "; and ".join(checks) + "."
-    if re.search(r"\b(deliver|provide|submit|furnish)\w*\b", sentence, re.IGNORECASE):
+    if re.search(r"\b(?:deliver(?:s|ed)?|provide[sd]?|submit(?:s|ted)?|furnish(?:es|ed)?)\b", sentence, re.IGNORECASE):
         return "Accepted when the deliverable is submitted and the city's contract manager accepts it in writing."
     return (
         "Accepted when it is shown to the city's product owner (in a sprint review or acceptance test) "

@@ -163,3 +163,7 @@ def test_glossary_rejects_colliding_aliases_and_unknown_considerations() -> None
     )
     with pytest.raises(ValueError, match=r"'ACR' belongs to both 'ACR' and 'Access report'.*unknown consideration"):
         _glossary(more=[clash])
+
+
+def test_acceptance_does_not_mistake_identity_provider_for_a_deliverable() -> None:
+    assert "product owner" in acceptance_for("The Solution must integrate with the City's identity provider.")
