@@ -27,7 +27,7 @@ from knowledge.models import Citation
 from knowledge.search import Searcher
 
 MAX_TEXT_CHARS = 200_000
-MAX_CONSIDERATIONS = 8
+MAX_CONSIDERATIONS = 10
 
 
 def check_document(text: str, *, what: str = "text") -> str:
