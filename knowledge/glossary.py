@@ -142,7 +142,7 @@ class Glossary(BaseModel):
         found: dict[str, TermMatch] = {}
         for match in pattern.finditer(text):
             surface = match.group(0)
-            entry = lookup.get(_singular(surface.lower())) or lookup.get(surface.lower())
+            entry = next((lookup[form] for form in _forms(surface.lower()) if form in lookup), None)
             if entry is None or (side and entry.side != side):
                 continue
             previous = found.get(entry.term)
@@ -179,11 +179,13 @@ def _is_acronym(surface: str) -> bool:
     return bool(letters) and len(surface) <= 6 and all(c.isupper() for c in letters)
 
 
-def _singular(surface: str) -> str:
-    for suffix in ("es", "s"):
+def _forms(surface: str) -> list[str]:
+    """The surface as written, then its singular candidates ("traces" → "trace", "switches" → "switch")."""
+    forms = [surface]
+    for suffix in ("s", "es"):
         if surface.endswith(suffix) and len(surface) > len(suffix) + 1:
-            return surface[: -len(suffix)]
-    return surface
+            forms.append(surface[: -len(suffix)])
+    return forms
 
 
 def _contains_phrase(text: str, phrase: str) -> bool:

@@ -167,3 +167,9 @@ def test_glossary_rejects_colliding_aliases_and_unknown_considerations() -> None
 
 def test_acceptance_does_not_mistake_identity_provider_for_a_deliverable() -> None:
     assert "product owner" in acceptance_for("The Solution must integrate with the City's identity provider.")
+
+
+def test_plurals_of_words_ending_in_e_map_back_to_their_term() -> None:
+    extra = Term(term="data pipeline", side="tech", definition="Steps that move data.", other_side="A data feed.")
+    glossary = _glossary(more=[extra])
+    assert [m.entry.term for m in glossary.find("Two data pipelines run nightly.")] == ["data pipeline"]
