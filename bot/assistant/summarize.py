@@ -20,6 +20,7 @@ from knowledge.glossary import Glossary
 
 MAX_KEY_FACTS = 30
 PLAIN_GRADE = 9.0  # the reading grade plain-language output aims for
+CHOICE_FOR_FULL_READABILITY = 10  # sentences left out before readability counts fully
 READABILITY_WEIGHT = 0.15  # how much each grade above it counts against a sentence
 
 
@@ -58,10 +59,20 @@ def is_prose(sentence: str) -> bool:
     return capitalised / len(words) < 0.5
 
 
-def sentence_scores(sentences: Sequence[str], vectors: Vectors) -> npt.NDArray[np.float32]:
-    """MEAD score plus the facts a sentence carries, minus how hard it is to read."""
+def choice(available: int, keep: int) -> float:
+    """How much choice a summary has: 0 when it keeps nearly everything, 1 when it leaves out 10 or more."""
+    return min(1.0, max(0, available - keep) / CHOICE_FOR_FULL_READABILITY)
+
+
+def sentence_scores(sentences: Sequence[str], vectors: Vectors, freedom: float) -> npt.NDArray[np.float32]:
+    """MEAD score plus the facts a sentence carries, minus how hard it is to read.
+
+    Readability counts in proportion to the choice there is: keeping 1 of 3 sentences, position and
+    centrality decide; keeping 5 of 40, the plainer of two equally central sentences wins.
+    """
+    weight = READABILITY_WEIGHT * freedom
     bonus = [
-        0.15 * fact_weight(s) - READABILITY_WEIGHT * max(0.0, grade(s) - PLAIN_GRADE) - (0.0 if is_prose(s) else 1.0)
+        0.15 * fact_weight(s) - weight * max(0.0, grade(s) - PLAIN_GRADE) - (0.0 if is_prose(s) else 1.0)
         for s in sentences
     ]
     return np.asarray(mead_scores(vectors) + np.asarray(bonus, dtype=np.float32), dtype=np.float32)
@@ -71,7 +82,7 @@ def pick(sentences: Sequence[str], vectors: Vectors, count: int) -> list[int]:
     """The ``count`` best sentences, in document order."""
     if not sentences:
         return []
-    scores = sentence_scores(sentences, vectors)
+    scores = sentence_scores(sentences, vectors, choice(len(sentences), count))
     return sorted(int(i) for i in np.argsort(-scores, kind="stable")[:count])
 
 
@@ -79,11 +90,12 @@ def allocate(groups: Sequence[Sequence[str]], vectors: Vectors, total: int) -> l
     """Chosen sentence indices per section: shares by length, or the best ``total`` overall when
     there are more sections than sentences to spend (a section need not say anything)."""
     scores: list[npt.NDArray[np.float32]] = []
+    count = sum(len(s) for s in groups)
+    freedom = choice(count, total)
     offset = 0
     for sents in groups:
-        scores.append(sentence_scores(sents, vectors[offset : offset + len(sents)]))
+        scores.append(sentence_scores(sents, vectors[offset : offset + len(sents)], freedom))
         offset += len(sents)
-    count = sum(len(s) for s in groups)
     if len(groups) > total:
         ranked = sorted(
             ((float(score), g, i) for g, group in enumerate(scores) for i, score in enumerate(group)), reverse=True
