@@ -85,6 +85,7 @@ def compress(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> str:
     return head[:cut].rstrip(" ,;:-") + "."
 
 
+_DANGLING = re.compile(r"[,;:]?\s+(?:or|and)\s*$|[;:,]\s*$", re.IGNORECASE)
 _SENTENCE_SPLIT = re.compile(r";\s+|:\s+(?=[A-Za-z])")
 
 
@@ -95,7 +96,7 @@ def plain_sentences(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> list[
         pieces = [simplify(sentence)]  # a label ("Term: 3 years") reads better whole
     result = []
     for piece in pieces:
-        short = compress(piece, max_words)
+        short = compress(_DANGLING.sub("", piece), max_words)  # "…higher; or" loses its trailing "or"
         short = short[:1].upper() + short[1:]
         result.append(short if short.endswith((".", "!", "?")) else short + ".")
     return result

@@ -53,8 +53,8 @@ def mead_scores(vectors: Vectors) -> npt.NDArray[np.float32]:
 def is_prose(sentence: str) -> bool:
     """False for title blocks and label chains ("Proposal: Submitted by: Acme Inc"), which summarize nothing."""
     words = [w for w in re.findall(r"[A-Za-z][\w'-]*", sentence)]
-    if len(words) < 4 or sentence.count(": ") >= 2:
-        return False
+    if len(words) < 4 or sentence.count(": ") >= 2 or sentence.rstrip().endswith(":"):
+        return False  # too short, a label chain, or a lead-in to a list
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised / len(words) < 0.5
 
