@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.assistant.plain import grade, plain_sentences
+from bot.assistant.plain import grade
 from bot.assistant.sentences import segment
-from bot.assistant.summarize import pick
+from bot.assistant.summarize import Summarizer
 from knowledge.embeddings import Embedder
+from knowledge.glossary import load_glossary
 
 SENTENCE_BUDGET = 1  # the same rule for every method: references are one sentence (median) of ~16 words
 
@@ -84,20 +85,11 @@ def sumy_method(kind: str) -> Callable[[Item], str]:
     return run
 
 
-def grounded_method(items: Sequence[Item], embedder: Embedder) -> Callable[[Item], str]:
-    """CityBridge's grounded summarizer: central, fact-bearing sentences, then plain-language rewriting."""
-    flat = [s for item in items for s in item.sentences]
-    vectors = embedder.embed_documents(flat)
-    offsets: dict[str, int] = {}
-    position = 0
-    for item in items:
-        offsets[item.uid] = position
-        position += len(item.sentences)
+def grounded_method(summarizer: Summarizer) -> Callable[[Item], str]:
+    """CityBridge's grounded summarizer, exactly as `citybridge summarize` runs it, held to the budget."""
 
     def run(item: Item) -> str:
-        start = offsets[item.uid]
-        chosen = pick(item.sentences, vectors[start : start + len(item.sentences)], SENTENCE_BUDGET)
-        return " ".join(piece for i in chosen for piece in plain_sentences(item.sentences[i]))
+        return summarizer.summarize_text(" ".join(item.sentences), max_sentences=SENTENCE_BUDGET).summary
 
     return run
 
@@ -124,7 +116,7 @@ def evaluate(folder: Path, embedder: Embedder) -> tuple[list[SummaryScore], floa
         f"Lead-{SENTENCE_BUDGET}": lead,
         "TextRank (sumy)": sumy_method("textrank"),
         "LexRank (sumy)": sumy_method("lexrank"),
-        "CityBridge grounded": grounded_method(items, embedder),
+        "CityBridge grounded": grounded_method(Summarizer(embedder, load_glossary())),
     }
     scores = [score(name, [run(item) for item in items], items) for name, run in methods.items()]
     return (

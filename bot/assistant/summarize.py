@@ -86,6 +86,35 @@ def pick(sentences: Sequence[str], vectors: Vectors, count: int) -> list[int]:
     return sorted(int(i) for i in np.argsort(-scores, kind="stable")[:count])
 
 
+def meet_reading_target(
+    groups: Sequence[Sequence[str]], allocation: list[list[int]], target: float, *, max_steps: int = 12
+) -> list[list[int]]:
+    """Swap the hardest chosen sentence for the plainest unused one of its section, then drop hard
+    sentences, until the summary reads at ``target`` or better (never below two sentences)."""
+    chosen = [list(indices) for indices in allocation]
+
+    def plain(g: int, i: int) -> str:
+        return " ".join(plain_sentences(groups[g][i]))
+
+    def overall() -> float:
+        return grade(" ".join(plain(g, i) for g, indices in enumerate(chosen) for i in indices))
+
+    for _ in range(max_steps):
+        if overall() <= target:
+            break
+        picked = [(grade(plain(g, i)), g, i) for g, indices in enumerate(chosen) for i in indices]
+        hardest, g, i = max(picked)
+        spare = [(grade(plain(g, j)), j) for j in range(len(groups[g])) if j not in chosen[g]]
+        easier = min(spare, default=None)
+        if easier is not None and easier[0] < hardest - 1.0:
+            chosen[g][chosen[g].index(i)] = easier[1]
+        elif len(picked) > 2:
+            chosen[g].remove(i)
+        else:
+            break
+    return [sorted(indices) for indices in chosen]
+
+
 def allocate(groups: Sequence[Sequence[str]], vectors: Vectors, total: int) -> list[list[int]]:
     """Chosen sentence indices per section: shares by length, or the best ``total`` overall when
     there are more sections than sentences to spend (a section need not say anything)."""
@@ -141,6 +170,8 @@ class Summarizer:
         prose: list[str] = []
         chosen_count = 0
         allocation = allocate([sents for _, sents in grouped], vectors, total)
+        if choice(len(everything), total) >= 0.5:  # enough choice to trade a hard sentence for a plainer one
+            allocation = meet_reading_target([sents for _, sents in grouped], allocation, PLAIN_GRADE)
         for (section, sents), chosen in zip(grouped, allocation, strict=True):
             if not chosen:
                 continue

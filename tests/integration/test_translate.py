@@ -29,6 +29,7 @@ def test_fixture_scores_meet_the_bar(library: Services) -> None:
     assert raised >= 0.80, f"considerations raised {raised:.2%}"
     assert facts >= 0.85, f"facts kept {facts:.2%}"
     assert max(s.grade for s in scores) <= 9.0  # the briefs' plain-language parts
+    assert max(s.summary_grade for s in scores) <= 9.0  # and every summary
     assert all(s.requirements >= s.requirements_min for s in scores if s.requirements_min)
 
 
