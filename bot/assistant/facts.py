@@ -16,20 +16,24 @@ _NUMBER_WORDS = (
 PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(
         r"(?:US)?\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[MKB])\b)?"
+        r"(?:\s(?:per|a|an|each)\s[a-z]+(?:\s(?:per|a)\s[a-z]+)?)?"
         r"|\b\d[\d,]*(?:\.\d+)?\s(?:million\s|billion\s|thousand\s)?dollars\b",
         re.IGNORECASE,
     ),
     "percent": re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b)", re.IGNORECASE),
     "date": re.compile(
         rf"\b{_MONTHS}\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b"
-        rf"|\b(?:FY|fiscal year)\s?\d{{2,4}}\b",
+        rf"|\b(?:FY|fiscal year)\s?\d{{2,4}}\b|\b{_MONTHS}\s\d{{1,2}}(?:st|nd|rd|th)?\b",
         re.IGNORECASE,
     ),
     "duration": re.compile(
         rf"\b(?:\d+|{_NUMBER_WORDS})(?:\s?\(\d+\))?[\s-](?:calendar\s|business\s|working\s)?"
-        r"(?:hours?|days?|weeks?|months?|years?|quarters?)\b",
+        r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?)\b",
         re.IGNORECASE,
     ),
+    "period": re.compile(r"\b(?:year|month|week|day|phase|quarter|sprint|option year)\s\d+\b", re.IGNORECASE),
+    "frequency": re.compile(r"\b(?:daily|weekly|biweekly|monthly|quarterly|annually|yearly|semiannually)\b", re.I),
+    "terms": re.compile(r"\bnet\s\d+\b", re.IGNORECASE),
 }
 _OBLIGATION = re.compile(
     r"\b(shall|must|will|agrees? to|is required to|are required to|is responsible for|are responsible for|"

@@ -173,3 +173,21 @@ def test_plurals_of_words_ending_in_e_map_back_to_their_term() -> None:
     extra = Term(term="data pipeline", side="tech", definition="Steps that move data.", other_side="A data feed.")
     glossary = _glossary(more=[extra])
     assert [m.entry.term for m in glossary.find("Two data pipelines run nightly.")] == ["data pipeline"]
+
+
+def test_facts_include_rates_periods_frequencies_and_payment_terms() -> None:
+    found = [
+        (f.kind, f.value)
+        for f in find_facts(
+            "We charge $18 per sensor per month from year 3, review quarterly, pay net 30 by January 31, "
+            "and answer within 15 minutes."
+        )
+    ]
+    assert found == [
+        ("money", "$18 per sensor per month"),
+        ("date", "January 31"),
+        ("duration", "15 minutes"),
+        ("period", "year 3"),
+        ("frequency", "quarterly"),
+        ("terms", "net 30"),
+    ]
