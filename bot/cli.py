@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.settings import Settings, get_settings
 from ingest.documents import LoadError, Section
 from ingest.loaders import read_document
-from ingest.records import RecordColumns
+from ingest.records import RecordColumns, parse_jsonl
 from knowledge.index import IndexStoreError
 from knowledge.models import KINDS, Kind, MetaValue
 from knowledge.search import Mode, SearchError
@@ -285,21 +285,11 @@ def _emit(result: BaseModel, view: Any, as_json: bool) -> None:
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return parse_jsonl(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CityBridgeError(f"Cannot read {path}: {exc.strerror}") from exc
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CityBridgeError(f"{path}:{number}: not valid JSON ({exc.msg}).") from exc
-        if not isinstance(item, dict):
-            raise CityBridgeError(f"{path}:{number}: expected a JSON object.")
-        items.append(item)
-    return items
+    except LoadError as exc:
+        raise CityBridgeError(f"{path}: {exc}.") from exc
 
 
 def _register_bench() -> None:

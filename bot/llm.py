@@ -28,6 +28,7 @@ from bot.assistant.results import (
     SkillResult,
     SummaryResult,
     TechRequirement,
+    TermExplanation,
     TranslateGovResult,
     TranslateTechResult,
 )
@@ -171,7 +172,7 @@ class LLMSkills:
                 "translate_gov",
                 GovDraft,
                 proposal=text,
-                terms="\n".join(f"- {t.term}: {t.definition}" for t in grounded.terms) or "(none)",
+                terms=_terms_text(grounded.terms),
                 considerations="\n".join(f"- {c.name}: {c.why}" for c in grounded.considerations) or "(none)",
                 passages=_numbered(f"{c.title}, {c.section}" for c in citations),
             )
@@ -193,7 +194,7 @@ class LLMSkills:
                 "translate_tech",
                 TechDraft,
                 text=text,
-                terms="\n".join(f"- {t.term}: {t.definition}" for t in grounded.terms) or "(none)",
+                terms=_terms_text(grounded.terms),
                 passages=_numbered(f"{c.title}, {c.section}" for c in citations),
             )
             if not draft.requirements:
@@ -273,7 +274,7 @@ class LLMSkills:
             return self._fallback(grounded, exc)
 
     def _fallback(self, grounded: R, exc: Exception) -> R:
-        logger.warning("LLM failed (%s: %s); using grounded mode", type(exc).__name__, _safe_reason(exc))
+        logger.warning("LLM failed (%s); using grounded mode", type(exc).__name__)  # messages may hold secrets
         return grounded.model_copy(update={"notice": FALLBACK.format(reason=_describe(exc))})
 
 
@@ -307,6 +308,10 @@ def _merge_review(item: ReviewItem, judged: ReviewDraftItem | None, proposal: st
     )
 
 
+def _terms_text(terms: Sequence[TermExplanation]) -> str:
+    return "\n".join(f"- {t.term}: {t.definition}" for t in terms) or "(none)"
+
+
 def _numbered(items: Any) -> str:
     return "\n".join(f"[{n}] {text}" for n, text in enumerate(items, start=1)) or "(none)"
 
@@ -334,7 +339,3 @@ def _describe(exc: Exception) -> str:
     if "outputparser" in name or "validation" in name or "json" in name:
         return "gave an answer CityBridge could not use"
     return "returned an error"
-
-
-def _safe_reason(exc: Exception) -> str:
-    return type(exc).__name__

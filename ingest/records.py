@@ -92,6 +92,11 @@ def _read_rows(path: Path, text: str) -> list[dict[str, Any]] | None:
         if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
             return data
         return None
+    return parse_jsonl(text)
+
+
+def parse_jsonl(text: str) -> list[dict[str, Any]]:
+    """One JSON object per non-blank line; the error names the first bad line."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
