@@ -203,6 +203,17 @@ def chat() -> None:
     run_chat(services, console)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port for HTTP mode.")] = 3000,
+) -> None:
+    """Serve Slack over HTTP (POST /slack/events) with GET /healthz; Socket Mode when SLACK_APP_TOKEN is set."""
+    from bot.serve import run_server  # noqa: PLC0415 - web stack loads only for serve
+
+    run_server(_services(), host=host, port=port, console=errors)
+
+
 SourceArgument = Annotated[str, typer.Argument(help="A file (PDF, DOCX, Markdown, HTML, text) or - for stdin.")]
 
 

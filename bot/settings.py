@@ -20,7 +20,9 @@ LIBRARY_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "library"
 class Settings(BaseSettings):
     """CityBridge configuration, read from ``CITYBRIDGE_*`` variables (and a ``.env`` file)."""
 
-    model_config = SettingsConfigDict(env_prefix="CITYBRIDGE_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CITYBRIDGE_", env_file=".env", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     home: Path = Field(
         default=Path.home() / ".citybridge",
@@ -60,9 +62,27 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before falling back to grounded mode.")
     llm_redact: bool = Field(default=True, description="Redact resident personal data before it leaves.")
 
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the home folder.")
+
+    # Slack uses its standard variable names (no CITYBRIDGE_ prefix).
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(
+        default="",
+        validation_alias="SLACK_API_URL",
+        description="Web API base URL (GovSlack or a test fake); empty means Slack's.",
+    )
+    slash_command: str = Field(default="/citybridge", description="The slash command the app answers.")
+    max_upload_mb: float = Field(default=10.0, gt=0, description="Largest file accepted from Slack.")
+
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'citybridge.sqlite3'}"
 
     def with_home(self, home: Path | None) -> Settings:
         """A copy pointing at another home folder (the global ``--home`` option)."""

@@ -1,0 +1,40 @@
+"""Starting the server: the index is ready before the first request, the model is warm."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+from rich.console import Console
+
+from bot.render import RichProgress
+from bot.services import Services
+from bot.slack.app import build_app
+from bot.store import EventLedger, build_engine
+from bot.web.app import build_web_app
+
+logger = logging.getLogger(__name__)
+
+
+def run_server(services: Services, *, host: str, port: int, console: Console) -> None:
+    settings = services.settings
+    ready = threading.Event()
+    services.ensure_library(RichProgress(console))
+    services.embedder.embed_query("warm up")  # the first Slack request should not pay for loading the model
+    ledger = EventLedger(build_engine(settings.database))
+    slack_configured = settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    bolt = build_app(settings, lambda: services.skills, ledger) if slack_configured else None
+    if bolt is not None and settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
+
+        console.print("Slack Socket Mode: connecting (no public URL needed).")
+        SocketModeHandler(bolt, settings.slack_app_token.get_secret_value()).connect()  # type: ignore[no-untyped-call]
+    elif bolt is None:
+        console.print(
+            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); serving /healthz only. "
+            "Use `citybridge chat` to try the assistant in the terminal."
+        )
+    ready.set()
+    console.print(f"CityBridge listening on http://{host}:{port} (POST /slack/events, GET /healthz)")
+    uvicorn.run(build_web_app(bolt, ready=ready.is_set), host=host, port=port, log_level="warning")
