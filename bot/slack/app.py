@@ -28,8 +28,9 @@ SORRY = "Something went wrong on our side while answering."
 SORRY_HINT = "Try again in a minute. If it keeps failing, tell the CityBridge admins (the details are in the log)."
 
 
-def parse_request(text: str) -> tuple[str, str]:
-    """``(verb, rest)``; text without a known verb is a question, and nothing at all asks for help."""
+def parse_request(text: str, *, strict: bool = False) -> tuple[str, str]:
+    """``(verb, rest)``; nothing at all asks for help. Text without a known verb is a question, except
+    for the slash command (``strict``), where an unknown verb gets the help."""
     cleaned = _MENTION.sub("", text or "").strip()
     if not cleaned:
         return "help", ""
@@ -39,7 +40,7 @@ def parse_request(text: str) -> tuple[str, str]:
         return verb, rest.strip()
     if verb in ("summarize", "summary", "summarise"):
         return "plain", rest.strip()
-    return "ask", cleaned
+    return ("help", "") if strict else ("ask", cleaned)
 
 
 def answer(skills: Skills, verb: str, text: str, *, command: str, request_id: str) -> blocks.SlackMessage:
@@ -142,7 +143,7 @@ def _register(app: App, settings: Settings, skills: Callable[[], Skills], ledger
         ack()
 
     def ack_command(ack: Ack, body: dict[str, Any]) -> None:
-        verb, _ = parse_request(body.get("text", ""))
+        verb, _ = parse_request(body.get("text", ""), strict=True)
         if verb == "help":
             message = blocks.help_message(command)
             ack(text=message.text, blocks=message.blocks)
@@ -150,7 +151,7 @@ def _register(app: App, settings: Settings, skills: Callable[[], Skills], ledger
             ack(text=":hourglass_flowing_sand: Working on it…")
 
     def run_command(body: dict[str, Any], respond: Respond) -> None:
-        verb, text = parse_request(body.get("text", ""))
+        verb, text = parse_request(body.get("text", ""), strict=True)
         if verb == "help":
             return
         message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))

@@ -150,3 +150,20 @@ def test_errors_are_short_and_escaped() -> None:
     message = blocks.error_message("File <x> is too large", "Send a smaller file.")
     assert_within_limits(message)
     assert "File &lt;x&gt; is too large" in json.dumps(message.blocks, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "strict", "expected"),
+    [
+        ("<@U123> What is the threshold?", False, ("ask", "What is the threshold?")),
+        ("<@U123>", False, ("help", "")),
+        ("summarize: the contract text", False, ("plain", "the contract text")),
+        ("GOV We offer SaaS", True, ("gov", "We offer SaaS")),
+        ("frobnicate now", True, ("help", "")),
+        ("", True, ("help", "")),
+    ],
+)
+def test_requests_are_parsed_into_verbs(text: str, strict: bool, expected: tuple[str, str]) -> None:
+    from bot.slack.app import parse_request
+
+    assert parse_request(text, strict=strict) == expected

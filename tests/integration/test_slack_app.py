@@ -1,0 +1,191 @@
+"""The Slack app end to end: signed requests over HTTP to the running app, a fake Slack Web API behind it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.store import EventLedger, build_engine
+from bot.web.app import build_web_app
+from tests.fakes.slack_api import FakeSlack, load_payload, serve, sign
+
+SECRET = "test-signing-secret"
+
+
+@dataclass
+class Running:
+    url: str
+    fake: FakeSlack
+    server: uvicorn.Server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(library: Services, fake: FakeSlack, database: str) -> Running:
+    settings = Settings(
+        home=library.settings.home,
+        slack_bot_token=SecretStr("xoxb-test"),
+        slack_signing_secret=SecretStr(SECRET),
+        slack_api_url=f"{fake.url}/api/",
+        database_url=database,
+    )
+    bolt = build_app(settings, lambda: library.skills, EventLedger(build_engine(settings.database)))
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(build_web_app(bolt, ready=lambda: True), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return Running(url, fake, server)
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+@pytest.fixture
+def slack(library: Services, tmp_path: Path) -> Iterator[tuple[Running, str]]:
+    database = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    with serve(FakeSlack()) as fake:
+        running = _start(library, fake, database)
+        yield running, database
+        running.server.should_exit = True
+
+
+def post(url: str, body: bytes, content_type: str, **headers: str) -> httpx.Response:
+    signed = sign(body, SECRET)
+    return httpx.post(
+        f"{url}/slack/events", content=body, timeout=10, headers={"Content-Type": content_type, **signed, **headers}
+    )
+
+
+def mention(text: str, event_id: str, *, thread_ts: str | None = None) -> bytes:
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("event_callback.app_mention.json")))
+    payload["event"]["text"] = f"<@W111> {text}"
+    payload["event_id"] = event_id
+    if thread_ts:
+        payload["event"]["thread_ts"] = thread_ts
+    return json.dumps(payload).encode()
+
+
+def slash(text: str, response_url: str) -> bytes:
+    form = dict(urllib.parse.parse_qsl(str(load_payload("slash_command.form-urlencoded.txt"))))
+    form.update(command="/citybridge", text=text, response_url=response_url)
+    return urllib.parse.urlencode(form).encode()
+
+
+def test_mention_is_acknowledged_fast_and_answered_in_the_thread(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    started = time.perf_counter()
+    response = post(running.url, mention("What is the micro-purchase threshold?", "Ev-mention-1"), "application/json")
+    ack_ms = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200 and ack_ms < 3000
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert call.params["channel"] == "C111" and call.params["thread_ts"] == "1595926230.009600"
+    assert "$10,000" in json.dumps(call.params["blocks"])
+    assert running.fake.calls_to("reactions.add") and running.fake.wait_for("reactions.remove")
+    assert not any(c.violations for c in running.fake.calls)
+
+
+def test_retries_and_a_second_replica_never_answer_twice(library: Services, slack: tuple[Running, str]) -> None:
+    running, database = slack
+    second = _start(library, running.fake, database)
+    try:
+        body = mention("Who approves a $300,000 contract?", "Ev-retry-1")
+        assert post(running.url, body, "application/json").status_code == 200
+        assert (
+            post(
+                running.url,
+                body,
+                "application/json",
+                **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+            ).status_code
+            == 200
+        )
+        assert post(second.url, body, "application/json").status_code == 200
+        running.fake.wait_for("chat.postMessage", timeout=30)
+        time.sleep(1.5)
+        assert len(running.fake.calls_to("chat.postMessage")) == 1
+    finally:
+        second.server.should_exit = True
+
+
+def test_bad_and_stale_signatures_are_rejected(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    body = mention("hello", "Ev-bad-sig")
+    forged = httpx.post(
+        f"{running.url}/slack/events",
+        content=body,
+        timeout=10,
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+    )
+    assert forged.status_code == 401
+    stale = httpx.post(
+        f"{running.url}/slack/events",
+        content=body,
+        timeout=10,
+        headers={"Content-Type": "application/json", **sign(body, SECRET, int(time.time()) - 600)},
+    )
+    assert stale.status_code == 401
+    time.sleep(0.5)
+    assert running.fake.calls_to("chat.postMessage") == []
+
+
+def test_slash_command_help_unknown_and_ask(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    helped = post(running.url, slash("", running.fake.response_url("r0")), "application/x-www-form-urlencoded")
+    assert helped.status_code == 200 and "/citybridge gov" in helped.text
+    unknown = post(
+        running.url, slash("frobnicate", running.fake.response_url("r1")), "application/x-www-form-urlencoded"
+    )
+    assert unknown.status_code == 200 and "/citybridge gov" in unknown.text  # an unknown verb gets the help
+    asked = post(
+        running.url,
+        slash("ask What is the micro-purchase threshold?", running.fake.response_url("r2")),
+        "application/x-www-form-urlencoded",
+    )
+    assert asked.status_code == 200 and "Working on it" in asked.text
+    replies = [c for c in running.fake.wait_for("response_url", count=1, timeout=30) if c.path.endswith("/r2")]
+    assert replies and "$10,000" in json.dumps(replies[0].params)
+
+
+def test_direct_message_is_answered_and_bot_messages_are_ignored(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    dm: dict[str, Any] = json.loads(json.dumps(load_payload("event_callback.message.im.DERIVED.json")))
+    dm["event"]["text"] = "lessons free pilot data"
+    dm["event_id"] = "Ev-dm-1"
+    bot = json.loads(json.dumps(dm))
+    bot["event_id"] = "Ev-dm-bot"
+    bot["event"]["bot_id"] = "B111"
+    assert post(running.url, json.dumps(bot).encode(), "application/json").status_code == 200
+    assert post(running.url, json.dumps(dm).encode(), "application/json").status_code == 200
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert call.params["channel"] == "D111" and not call.params.get("thread_ts")
+    assert "Free parking-sensor pilot" in json.dumps(call.params["blocks"])
+    time.sleep(1.0)
+    assert len(running.fake.calls_to("chat.postMessage")) == 1
