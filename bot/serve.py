@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bot.render import RichProgress
 from bot.services import Services
-from bot.slack.app import build_app
+from bot.slack.app import build_app, index_stats
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
 
@@ -24,7 +24,9 @@ def run_server(services: Services, *, host: str, port: int, console: Console) ->
     services.embedder.embed_query("warm up")  # the first Slack request should not pay for loading the model
     ledger = EventLedger(build_engine(settings.database))
     slack_configured = settings.slack_bot_token is not None and settings.slack_signing_secret is not None
-    bolt = build_app(settings, lambda: services.skills, ledger) if slack_configured else None
+    bolt = (
+        build_app(settings, lambda: services.skills, ledger, index_stats(services.index)) if slack_configured else None
+    )
     if bolt is not None and settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
 

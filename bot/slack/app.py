@@ -6,8 +6,10 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,12 +18,21 @@ from bot.assistant.skills import Skills
 from bot.errors import CityBridgeError
 from bot.settings import Settings
 from bot.slack import blocks
+from bot.slack.blocks import HomeStats
 from bot.store import EventLedger
-from ingest.documents import Section
+from ingest.documents import LoadError, Section
+from ingest.loaders import UnsupportedFileError, load_file
+from ingest.records import RecordColumns
+from knowledge.index import KnowledgeIndex
 
 logger = logging.getLogger(__name__)
 
 VERBS = ("ask", "gov", "tech", "plain", "review", "lessons", "help")
+SHORTCUTS = {  # message shortcut callback id → verb (declared in the app manifest)
+    "citybridge_explain_gov": "gov",
+    "citybridge_explain_tech": "tech",
+    "citybridge_plain_summary": "plain",
+}
 WORKING = "hourglass_flowing_sand"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 SORRY = "Something went wrong on our side while answering."
@@ -84,8 +95,55 @@ def thread_question(client: WebClient, channel: str, thread_ts: str, current_ts:
     return f"{earlier[-1]} {text}".strip() if earlier else text
 
 
-def build_app(settings: Settings, skills: Callable[[], Skills], ledger: EventLedger) -> App:
-    """The bolt app; ``skills`` is called on first use so that startup stays fast."""
+def answer_file(
+    skills: Skills, verb: str, file: dict[str, Any], data: bytes, *, command: str, request_id: str
+) -> blocks.SlackMessage:
+    """A shared file read like any ingested document, then handled by the verb asked for (default: plain)."""
+    name = str(file.get("name") or "file")
+    try:
+        documents = load_file(Path(name), name, data, RecordColumns())
+    except UnsupportedFileError:
+        return blocks.error_message(
+            f"I can't read {name}: that file type isn't supported.",
+            "Share a PDF, DOCX, Markdown, HTML or plain-text file.",
+        )
+    except LoadError as exc:
+        return blocks.error_message(f"I couldn't read {name}: {exc}.", "Check the file opens on your computer.")
+    sections = [section for document in documents for section in document.sections]
+    if not sections:
+        return blocks.error_message(f"{name} has no text I can read.", "Scanned PDFs need text (OCR) first.")
+    if verb in ("gov", "tech", "review"):
+        return answer(skills, verb, "\n\n".join(s.text for s in sections), command=command, request_id=request_id)
+    try:
+        return blocks.summary_message(skills.summarize(sections), request_id=request_id)
+    except CityBridgeError as exc:
+        return blocks.error_message(str(exc))
+    except Exception:
+        logger.exception("file request %s failed", request_id)
+        return blocks.error_message(SORRY, SORRY_HINT)
+
+
+def download(client: WebClient, file_id: str, max_bytes: int) -> tuple[dict[str, Any], bytes | None, str]:
+    """``files.info`` then ``url_private`` with the bot token; returns the file, its bytes, or why not."""
+    info: dict[str, Any] = client.files_info(file=file_id).get("file", {})
+    size = int(info.get("size") or 0)
+    if size > max_bytes:
+        return (
+            info,
+            None,
+            f"{info.get('name', 'The file')} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.",
+        )
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    response = httpx.get(url, headers={"Authorization": f"Bearer {client.token}"}, timeout=30, follow_redirects=True)
+    if response.status_code != 200 or len(response.content) > max_bytes:
+        return info, None, f"I couldn't download {info.get('name', 'the file')} from Slack."
+    return info, response.content, ""
+
+
+def build_app(
+    settings: Settings, skills: Callable[[], Skills], ledger: EventLedger, stats: Callable[[], HomeStats]
+) -> App:
+    """The bolt app; ``skills`` and ``stats`` are called when needed so that startup stays fast."""
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise CityBridgeError("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run the Slack app.")
     client = WebClient(
@@ -99,8 +157,16 @@ def build_app(settings: Settings, skills: Callable[[], Skills], ledger: EventLed
         token_verification_enabled=False,
     )
     app.use(_once_per_event(ledger))
-    _register(app, settings, skills, ledger)
+    _register(app, settings, skills, ledger, stats)
     return app
+
+
+def index_stats(index: KnowledgeIndex) -> Callable[[], HomeStats]:
+    def read() -> HomeStats:
+        stats = index.stats()
+        return HomeStats(documents=stats.documents, by_kind=stats.by_kind, chunks=stats.chunks)
+
+    return read
 
 
 def _once_per_event(ledger: EventLedger) -> Callable[..., BoltResponse | None]:
@@ -115,7 +181,9 @@ def _once_per_event(ledger: EventLedger) -> Callable[..., BoltResponse | None]:
     return once
 
 
-def _register(app: App, settings: Settings, skills: Callable[[], Skills], ledger: EventLedger) -> None:
+def _register(
+    app: App, settings: Settings, skills: Callable[[], Skills], ledger: EventLedger, stats: Callable[[], HomeStats]
+) -> None:
     command = settings.slash_command
 
     def reply_in_thread(event: dict[str, Any], client: WebClient, *, in_thread: bool) -> None:
@@ -135,9 +203,43 @@ def _register(app: App, settings: Settings, skills: Callable[[], Skills], ledger
         reply_in_thread(event, client, in_thread=True)
 
     def on_message(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
-            return  # channel chatter is for mentions; bots and edits are not questions
-        reply_in_thread(event, client, in_thread=False)
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return  # bots, edits and joins are not questions
+        in_thread = bool(event.get("thread_ts"))
+        if event.get("channel_type") != "im" and not (event.get("subtype") == "file_share" and in_thread):
+            return  # channel chatter is for mentions
+        if event.get("files"):
+            reply_with_files(event, client)
+        else:
+            reply_in_thread(event, client, in_thread=False)
+
+    def reply_with_files(event: dict[str, Any], client: WebClient) -> None:
+        channel, ts = event["channel"], event["ts"]
+        verb, _ = parse_request(event.get("text", ""))
+        _react(client, "reactions_add", channel, ts)
+        try:
+            for file in event.get("files", [])[:3]:
+                request_id = str(uuid.uuid4())
+                info, data, problem = download(client, str(file.get("id")), int(settings.max_upload_mb * 1024 * 1024))
+                if data is None:
+                    message = blocks.error_message(problem, "Share a smaller file, or paste the part you need.")
+                else:
+                    message = answer_file(skills(), verb, info, data, command=command, request_id=request_id)
+                client.chat_postMessage(
+                    channel=channel, thread_ts=event.get("thread_ts"), text=message.text, blocks=message.blocks
+                )
+        finally:
+            _react(client, "reactions_remove", channel, ts)
+
+    def on_shortcut(body: dict[str, Any], respond: Respond) -> None:
+        verb = SHORTCUTS.get(str(body.get("callback_id")), "plain")
+        text = str(body.get("message", {}).get("text", ""))
+        message = answer(skills(), verb, _MENTION.sub("", text).strip(), command=command, request_id=str(uuid.uuid4()))
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+    def on_home(event: dict[str, Any], client: WebClient) -> None:
+        view = blocks.home_view(command, stats())
+        client.views_publish(user_id=event["user"], view=view)
 
     def ack_event(ack: Ack) -> None:
         ack()
@@ -165,6 +267,10 @@ def _register(app: App, settings: Settings, skills: Callable[[], Skills], ledger
     app.event("app_mention")(ack=ack_event, lazy=[on_mention])
     app.event("message")(ack=ack_event, lazy=[on_message])
     app.command(command)(ack=ack_command, lazy=[run_command])
+    for callback_id in SHORTCUTS:
+        app.shortcut(callback_id)(ack=ack_event, lazy=[on_shortcut])
+    app.event("app_home_opened")(ack=ack_event, lazy=[on_home])
+    app.event("reaction_added")(ack_event)
     app.action(blocks.FEEDBACK_HELPFUL)(on_feedback)
     app.action(blocks.FEEDBACK_NOT_HELPFUL)(on_feedback)
 

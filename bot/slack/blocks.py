@@ -50,6 +50,9 @@ class SlackMessage(BaseModel):
     text: str
     blocks: list[dict[str, object]]
 
+    def blocks_as_objects(self) -> list[Block]:
+        return [block for raw in self.blocks if (block := Block.parse(raw)) is not None]
+
 
 def escape(text: str) -> str:
     """Slack mrkdwn control characters in document text."""
@@ -199,6 +202,33 @@ def review_message(result: ReviewResult, *, request_id: str | None = None) -> Sl
 def error_message(reason: str, hint: str = "") -> SlackMessage:
     text = f":warning: {escape(reason)}" + (f"\n{escape(hint)}" if hint else "")
     return finish([section(text)], reason)
+
+
+class HomeStats(BaseModel):
+    documents: int
+    by_kind: dict[str, int]
+    chunks: int
+
+
+def home_view(command: str, stats: HomeStats) -> dict[str, object]:
+    """The App Home tab: what CityBridge can do and what it knows."""
+    kinds = ", ".join(f"{count:,} {kind}" for kind, count in stats.by_kind.items()) or "nothing yet"
+    body: list[Block] = [
+        header("CityBridge"),
+        section(
+            "Answers for city staff and technology vendors, grounded in the city's knowledge base. "
+            "Every answer cites its sources."
+        ),
+        DividerBlock(),
+        *help_message(command).blocks_as_objects(),
+        DividerBlock(),
+        section(f"*Knowledge base*: {stats.documents:,} documents ({kinds}); {stats.chunks:,} passages indexed."),
+        context(
+            "Message shortcuts on any message: _Explain for the city_, _Explain for engineers_, "
+            "_Plain-language summary_."
+        ),
+    ]
+    return {"type": "home", "blocks": [block.to_dict() for block in body[:MAX_VIEW_BLOCKS]]}
 
 
 def help_message(command: str) -> SlackMessage:

@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 import uvicorn
 from pydantic import SecretStr
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.app import build_app
+from bot.slack.app import build_app, index_stats
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
 from tests.fakes.slack_api import FakeSlack, load_payload, serve, sign
@@ -40,7 +41,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(library: Services, fake: FakeSlack, database: str) -> Running:
+def _start(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Running:
     settings = Settings(
         home=library.settings.home,
         slack_bot_token=SecretStr("xoxb-test"),
@@ -48,7 +49,12 @@ def _start(library: Services, fake: FakeSlack, database: str) -> Running:
         slack_api_url=f"{fake.url}/api/",
         database_url=database,
     )
-    bolt = build_app(settings, lambda: library.skills, EventLedger(build_engine(settings.database)))
+    bolt = build_app(
+        settings,
+        lambda: skills or library.skills,
+        EventLedger(build_engine(settings.database)),
+        index_stats(library.index),
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(build_web_app(bolt, ready=lambda: True), host="127.0.0.1", port=port, log_level="warning")
@@ -189,3 +195,119 @@ def test_direct_message_is_answered_and_bot_messages_are_ignored(slack: tuple[Ru
     assert "Free parking-sensor pilot" in json.dumps(call.params["blocks"])
     time.sleep(1.0)
     assert len(running.fake.calls_to("chat.postMessage")) == 1
+
+
+def shortcut(callback_id: str, text: str, response_url: str) -> bytes:
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("message_action.message_shortcut.json")))
+    payload.update(callback_id=callback_id, response_url=response_url)
+    payload["message"]["text"] = text
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def test_message_shortcut_explains_a_message_for_the_city(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    text = "We offer a multi-tenant SaaS with SSO via SAML and a 99.95% SLA, billed per seat."
+    response = post(
+        running.url,
+        shortcut("citybridge_explain_gov", text, running.fake.response_url("s1")),
+        "application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    [reply] = running.fake.wait_for("response_url", timeout=30)
+    dumped = json.dumps(reply.params)
+    assert "In government terms" in dumped and "SaaS" in dumped
+
+
+def file_share(file_id: str, text: str, event_id: str) -> bytes:
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("event_callback.message.file_share.json")))
+    payload["event_id"] = event_id
+    payload["event"].update(text=text, channel="D111", channel_type="im")
+    payload["event"]["files"] = [{"id": file_id}]
+    return json.dumps(payload).encode()
+
+
+def test_shared_files_are_fetched_with_the_bot_token_and_summarized(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    clause = Path(__file__).resolve().parents[1] / "fixtures" / "rfp_clauses" / "10-sla-termination-default.md"
+    content = clause.read_bytes()
+    running.fake.files["F1"] = {"name": "sla.md", "mimetype": "text/markdown", "size": len(content), "content": content}
+    running.fake.files["F2"] = {"name": "photo.png", "mimetype": "image/png", "size": 10, "content": b"\x89PNG..."}
+    running.fake.files["F3"] = {
+        "name": "huge.pdf",
+        "mimetype": "application/pdf",
+        "size": 50_000_000,
+        "content": b"%PDF",
+    }
+    for number, file_id in enumerate(("F1", "F2", "F3")):
+        response = post(running.url, file_share(file_id, "summarize", f"Ev-file-{number}"), "application/json")
+        assert response.status_code == 200
+    posts = running.fake.wait_for("chat.postMessage", count=3, timeout=60)
+    replies = {json.dumps(call.params["blocks"]) for call in posts}
+    assert any("Plain-language summary" in r and "99.9" in r for r in replies)
+    assert any("that file type isn" in r for r in replies)
+    assert any("the limit is 10 MB" in r for r in replies)
+    downloads = running.fake.calls_to("file_download")
+    assert downloads and all(d.headers["authorization"] == "Bearer xoxb-test" for d in downloads)
+    assert not running.fake.violations()
+
+
+def test_app_home_shows_capabilities_and_knowledge_base_stats(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("event_callback.app_home_opened.json")))
+    payload["event_id"] = "Ev-home-1"
+    assert post(running.url, json.dumps(payload).encode(), "application/json").status_code == 200
+    [call] = running.fake.wait_for("views.publish", timeout=30)
+    view = json.dumps(call.params)
+    assert "Knowledge base" in view and "documents" in view and "/citybridge ask" in view
+    assert not running.fake.violations()
+
+
+def test_feedback_buttons_are_stored(slack: tuple[Running, str]) -> None:
+    running, database = slack
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("block_actions.json")))
+    payload["actions"] = [
+        {
+            "action_id": "citybridge_feedback_helpful",
+            "block_id": "feedback:req-9",
+            "value": "req-9",
+            "type": "button",
+            "action_ts": "1.2",
+        }
+    ]
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    assert post(running.url, body, "application/x-www-form-urlencoded").status_code == 200
+    engine = sqlalchemy.create_engine(database)
+    rows: list[Any] = []
+    for _ in range(50):  # the listener stores the vote just after acknowledging
+        with engine.connect() as connection:
+            rows = connection.execute(sqlalchemy.text("SELECT request_id, verdict FROM feedback")).fetchall()
+        if rows:
+            break
+        time.sleep(0.1)
+    assert [tuple(row) for row in rows] == [("req-9", "helpful")]
+
+
+class FailingSkills:
+    def ask(self, question: str) -> Any:
+        raise RuntimeError("token=xoxb-secret leaked in an exception")
+
+
+def test_a_failing_skill_gets_a_reason_not_silence_and_no_secrets(library: Services, tmp_path: Path) -> None:
+    with serve(FakeSlack()) as fake:
+        running = _start(library, fake, f"sqlite:///{tmp_path / 'e.sqlite3'}", skills=FailingSkills())
+        try:
+            response = post(running.url, mention("What is the threshold?", "Ev-fail-1"), "application/json")
+            assert response.status_code == 200
+            [call] = fake.wait_for("chat.postMessage", timeout=30)
+            dumped = json.dumps(call.params)
+            assert "Something went wrong on our side" in dumped and "xoxb-secret" not in dumped
+            assert "Traceback" not in dumped
+        finally:
+            running.server.should_exit = True
+
+
+def test_oversize_messages_get_a_clear_reason(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    assert post(running.url, mention("x " * 3000, "Ev-big-1"), "application/json").status_code == 200
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert "the limit is 2,000" in json.dumps(call.params)
