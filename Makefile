@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/citybridge chat
+	$(BIN)/citybridge serve --chat
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

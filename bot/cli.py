@@ -207,11 +207,12 @@ def chat() -> None:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port for HTTP mode.")] = 3000,
+    chat: Annotated[bool, typer.Option("--chat", help="Also open the terminal chat (when run interactively).")] = False,
 ) -> None:
     """Serve Slack over HTTP (POST /slack/events) with GET /healthz; Socket Mode when SLACK_APP_TOKEN is set."""
     from bot.serve import run_server  # noqa: PLC0415 - web stack loads only for serve
 
-    run_server(_services(), host=host, port=port, console=errors)
+    run_server(_services(), host=host, port=port, console=console, chat=chat and sys.stdin.isatty())
 
 
 SourceArgument = Annotated[str, typer.Argument(help="A file (PDF, DOCX, Markdown, HTML, text) or - for stdin.")]

@@ -17,7 +17,7 @@ from bot.web.app import build_web_app
 logger = logging.getLogger(__name__)
 
 
-def run_server(services: Services, *, host: str, port: int, console: Console) -> None:
+def run_server(services: Services, *, host: str, port: int, console: Console, chat: bool = False) -> None:
     settings = services.settings
     ready = threading.Event()
     services.ensure_library(RichProgress(console))
@@ -39,4 +39,19 @@ def run_server(services: Services, *, host: str, port: int, console: Console) ->
         )
     ready.set()
     console.print(f"CityBridge listening on http://{host}:{port} (POST /slack/events, GET /healthz)")
-    uvicorn.run(build_web_app(bolt, ready=ready.is_set), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(
+        uvicorn.Config(build_web_app(bolt, ready=ready.is_set), host=host, port=port, log_level="warning")
+    )
+    if not chat:
+        server.run()
+        return
+    # The local console: the server keeps answering Slack while you try the assistant here.
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    from bot.chat import run_chat  # noqa: PLC0415
+
+    try:
+        run_chat(services, console)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

@@ -79,11 +79,34 @@ def slack(library: Services, tmp_path: Path) -> Iterator[tuple[Running, str]]:
         running.server.should_exit = True
 
 
+ACK_MS: list[float] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ack_latency_report() -> Iterator[None]:
+    """Ack latency of every signed request in this module, saved for the closing note (not asserted on)."""
+    yield
+    if ACK_MS:
+        ordered = sorted(ACK_MS)
+        report = {
+            "requests": len(ordered),
+            "p50_ms": round(ordered[len(ordered) // 2], 1),
+            "max_ms": round(ordered[-1], 1),
+        }
+        folder = Path(__file__).resolve().parents[2] / "bench" / "results"
+        folder.mkdir(exist_ok=True)
+        (folder / "slack_ack.json").write_text(json.dumps(report, indent=2))
+        print(f"\nSlack ack latency: {report}")
+
+
 def post(url: str, body: bytes, content_type: str, **headers: str) -> httpx.Response:
     signed = sign(body, SECRET)
-    return httpx.post(
+    started = time.perf_counter()
+    response = httpx.post(
         f"{url}/slack/events", content=body, timeout=10, headers={"Content-Type": content_type, **signed, **headers}
     )
+    ACK_MS.append((time.perf_counter() - started) * 1000)
+    return response
 
 
 def mention(text: str, event_id: str, *, thread_ts: str | None = None) -> bytes:
@@ -311,3 +334,98 @@ def test_oversize_messages_get_a_clear_reason(slack: tuple[Running, str]) -> Non
     assert post(running.url, mention("x " * 3000, "Ev-big-1"), "application/json").status_code == 200
     [call] = running.fake.wait_for("chat.postMessage", timeout=30)
     assert "the limit is 2,000" in json.dumps(call.params)
+
+
+def test_citybridge_serve_command_answers_signed_events(library: Services, tmp_path: Path) -> None:
+    """The outside interface: `citybridge --home DIR serve --port N` with SLACK_* in the environment."""
+    import os
+    import subprocess
+    import sys
+
+    port = _free_port()
+    with serve(FakeSlack()) as fake:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"{fake.url}/api/",
+            "CITYBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "--home",
+                str(library.settings.home),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError(process.stderr.read().decode() if process.stderr else "no health")
+            assert httpx.get(f"{url}/healthz").json() == {"status": "ok", "slack": True}
+            assert (
+                post(
+                    url, mention("What is the micro-purchase threshold?", "Ev-serve-1"), "application/json"
+                ).status_code
+                == 200
+            )
+            [call] = fake.wait_for("chat.postMessage", timeout=60)
+            assert "$10,000" in json.dumps(call.params["blocks"])
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_follow_up_in_a_thread_uses_the_earlier_question(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    running.fake.threads[("C111", "100.1")] = [
+        {"ts": "100.1", "user": "W222", "text": "<@W111> Who approves software contracts over $250,000?"},
+        {"ts": "100.2", "bot_id": "B1", "text": "An earlier answer"},
+        {"ts": "100.3", "user": "W222", "text": "<@W111> and which method?"},
+    ]
+    payload: dict[str, Any] = json.loads(mention("and which method?", "Ev-thread-1", thread_ts="100.1"))
+    payload["event"]["ts"] = "100.3"
+    assert post(running.url, json.dumps(payload).encode(), "application/json").status_code == 200
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert running.fake.calls_to("conversations.replies")
+    assert call.params["thread_ts"] == "100.1"
+    assert "Council" in json.dumps(call.params["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gov We offer a multi-tenant SaaS with SSO via SAML and a 99.95% SLA.", "In government terms"),
+        (
+            "tech The Contractor shall conform to Section 508 and deliver an ACR within 30 days.",
+            "Technical requirements",
+        ),
+        ("plain The Contractor shall pay the City $5,000 within 30 days of notice.", "Plain-language summary"),
+        ("review We will meet monthly with a steering committee and return all data at exit.", "Partnership review"),
+        ("lessons free pilot data", "Lessons learned"),
+    ],
+)
+def test_slash_command_verbs(slack: tuple[Running, str], text: str, expected: str) -> None:
+    running, _ = slack
+    response = post(running.url, slash(text, running.fake.response_url("v")), "application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    [reply] = running.fake.wait_for("response_url", timeout=30)
+    assert expected in json.dumps(reply.params)
+    assert not running.fake.violations()

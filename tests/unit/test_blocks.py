@@ -167,3 +167,22 @@ def test_requests_are_parsed_into_verbs(text: str, strict: bool, expected: tuple
     from bot.slack.app import parse_request
 
     assert parse_request(text, strict=strict) == expected
+
+
+def test_the_manifest_declares_every_surface_the_app_listens_to() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from bot.slack.app import SHORTCUTS
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot/slack/manifest.yaml").read_text())
+    features = manifest["features"]
+    assert [c["command"] for c in features["slash_commands"]] == ["/citybridge"]
+    assert {s["callback_id"] for s in features["shortcuts"]} == set(SHORTCUTS)
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "app_home_opened",
+        "message.im",
+    }
+    assert {"chat:write", "commands", "files:read", "reactions:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
