@@ -34,8 +34,8 @@ def run_server(services: Services, *, host: str, port: int, console: Console, ch
         SocketModeHandler(bolt, settings.slack_app_token.get_secret_value()).connect()  # type: ignore[no-untyped-call]
     elif bolt is None:
         console.print(
-            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); serving /healthz only. "
-            "Use `citybridge chat` to try the assistant in the terminal."
+            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): serving /healthz only. "
+            "The README says how to connect Slack; the terminal chat works without it."
         )
     ready.set()
     console.print(f"CityBridge listening on http://{host}:{port} (POST /slack/events, GET /healthz)")
