@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bot.render import RichProgress
 from bot.services import Services
-from bot.slack.app import build_app, index_stats
+from bot.slack.app import build_app, index_stats, start_socket_mode
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
 
@@ -28,10 +28,8 @@ def run_server(services: Services, *, host: str, port: int, console: Console, ch
         build_app(settings, lambda: services.skills, ledger, index_stats(services.index)) if slack_configured else None
     )
     if bolt is not None and settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
-
         console.print("Slack Socket Mode: connecting (no public URL needed).")
-        SocketModeHandler(bolt, settings.slack_app_token.get_secret_value()).connect()  # type: ignore[no-untyped-call]
+        start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
     elif bolt is None:
         console.print(
             "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): serving /healthz only. "

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -159,6 +160,13 @@ def build_app(
     app.use(_once_per_event(ledger))
     _register(app, settings, skills, ledger, stats)
     return app
+
+
+def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
+    """Connect over Socket Mode (no public URL needed) in background threads; returns the handler."""
+    handler = SocketModeHandler(app, app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    return handler
 
 
 def index_stats(index: KnowledgeIndex) -> Callable[[], HomeStats]:

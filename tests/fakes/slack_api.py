@@ -114,6 +114,7 @@ class FakeSlack:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # opened/published views by id
     fail: dict[str, str] = field(default_factory=dict)
     delay: dict[str, float] = field(default_factory=dict)
+    socket_url: str = ""  # Socket Mode: what apps.connections.open returns
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _last_ts: float = field(default=0.0, repr=False, compare=False)
@@ -173,7 +174,7 @@ class FakeSlack:
         status, extra_headers = 200, {}
         violations: list[str] = []
         handler = self._handlers().get(method)
-        auth_error = self._auth_error(headers)
+        auth_error = self._auth_error(headers, app_level=method == "apps.connections.open")
         if handler is None:
             reply = _error("unknown_method")
         elif auth_error:
@@ -234,13 +235,19 @@ class FakeSlack:
         with self._lock:
             self.calls.append(call)
 
-    def _auth_error(self, headers: dict[str, str]) -> str:
+    def _auth_error(self, headers: dict[str, str], *, app_level: bool = False) -> str:
         authorization = headers.get("authorization", "")
-        if not authorization.startswith("Bearer xoxb-"):
+        if not authorization.startswith("Bearer xapp-" if app_level else "Bearer xoxb-"):
             return "not_authed"
+        if app_level:
+            return ""
         if self.token and authorization != f"Bearer {self.token}":
             return "invalid_auth"
         return ""
+
+    def _connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
+        """Socket Mode: the WebSocket URL the app should connect to (set ``socket_url`` in the test)."""
+        return {"ok": True, "url": self.socket_url} if self.socket_url else _error("no_socket_url")
 
     def next_ts(self) -> str:
         """A fresh, strictly increasing message timestamp in Slack's ``seconds.micros`` form."""
@@ -256,6 +263,7 @@ class FakeSlack:
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,

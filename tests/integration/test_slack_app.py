@@ -429,3 +429,51 @@ def test_slash_command_verbs(slack: tuple[Running, str], text: str, expected: st
     [reply] = running.fake.wait_for("response_url", timeout=30)
     assert expected in json.dumps(reply.params)
     assert not running.fake.violations()
+
+
+def test_socket_mode_receives_events_acks_them_and_answers(library: Services, tmp_path: Path) -> None:
+    """Behind a firewall: the app dials out to Slack's WebSocket, acks each envelope and answers via the Web API."""
+    from websockets.sync.server import ServerConnection
+    from websockets.sync.server import serve as ws_serve
+
+    from bot.slack.app import start_socket_mode
+
+    acks: list[dict[str, Any]] = []
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": json.loads(mention("What is the micro-purchase threshold?", "Ev-socket-1")),
+    }
+
+    def session(connection: ServerConnection) -> None:
+        connection.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}}))
+        connection.send(json.dumps(envelope))
+        for message in connection:
+            acks.append(json.loads(message))
+
+    with ws_serve(session, "127.0.0.1", 0) as socket_server, serve(FakeSlack()) as fake:
+        threading.Thread(target=socket_server.serve_forever, daemon=True).start()
+        fake.socket_url = f"ws://127.0.0.1:{socket_server.socket.getsockname()[1]}/"
+        settings = Settings(
+            home=library.settings.home,
+            slack_bot_token=SecretStr("xoxb-test"),
+            slack_signing_secret=SecretStr(SECRET),
+            slack_app_token=SecretStr("xapp-test"),
+            slack_api_url=f"{fake.url}/api/",
+            database_url=f"sqlite:///{tmp_path / 's.sqlite3'}",
+        )
+        bolt = build_app(
+            settings, lambda: library.skills, EventLedger(build_engine(settings.database)), index_stats(library.index)
+        )
+        handler = start_socket_mode(bolt, "xapp-test")
+        try:
+            [call] = fake.wait_for("chat.postMessage", timeout=60)
+            assert "$10,000" in json.dumps(call.params["blocks"])
+            assert {"envelope_id": "env-1"} in [{"envelope_id": a.get("envelope_id")} for a in acks]
+            assert fake.calls_to("apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
+        finally:
+            handler.close()  # type: ignore[no-untyped-call]
+            socket_server.shutdown()
