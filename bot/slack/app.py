@@ -208,7 +208,10 @@ def _register(
             _react(client, "reactions_remove", channel, ts)
 
     def on_mention(event: dict[str, Any], client: WebClient) -> None:
-        reply_in_thread(event, client, in_thread=True)
+        if event.get("files"):
+            reply_with_files({**event, "thread_ts": event.get("thread_ts") or event["ts"]}, client)
+        else:
+            reply_in_thread(event, client, in_thread=True)
 
     def on_message(event: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):

@@ -477,3 +477,20 @@ def test_socket_mode_receives_events_acks_them_and_answers(library: Services, tm
         finally:
             handler.close()  # type: ignore[no-untyped-call]
             socket_server.shutdown()
+
+
+def test_a_file_shared_with_a_mention_in_a_channel_is_answered_in_its_thread(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    content = b"# Pilot terms\n\nThe vendor shall return all City data within 30 days of the end of the pilot."
+    running.fake.files["F9"] = {
+        "name": "pilot.md",
+        "mimetype": "text/markdown",
+        "size": len(content),
+        "content": content,
+    }
+    payload: dict[str, Any] = json.loads(mention("summarize this please", "Ev-mention-file"))
+    payload["event"]["files"] = [{"id": "F9"}]
+    assert post(running.url, json.dumps(payload).encode(), "application/json").status_code == 200
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert call.params["thread_ts"] == payload["event"]["ts"]
+    assert "30 days" in json.dumps(call.params["blocks"])
