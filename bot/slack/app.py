@@ -231,7 +231,11 @@ def _register(
         try:
             for file in event.get("files", [])[:3]:
                 request_id = str(uuid.uuid4())
-                info, data, problem = download(client, str(file.get("id")), int(settings.max_upload_mb * 1024 * 1024))
+                try:
+                    info, data, problem = download(client, str(file.get("id")), int(settings.max_upload_mb * 1024**2))
+                except (SlackApiError, httpx.HTTPError) as exc:
+                    logger.warning("could not fetch file %s: %s", file.get("id"), type(exc).__name__)
+                    info, data, problem = {}, None, "I couldn't fetch that file from Slack."
                 if data is None:
                     message = blocks.error_message(problem, "Share a smaller file, or paste the part you need.")
                 else:

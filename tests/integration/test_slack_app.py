@@ -494,3 +494,11 @@ def test_a_file_shared_with_a_mention_in_a_channel_is_answered_in_its_thread(sla
     [call] = running.fake.wait_for("chat.postMessage", timeout=30)
     assert call.params["thread_ts"] == payload["event"]["ts"]
     assert "30 days" in json.dumps(call.params["blocks"])
+
+
+def test_a_file_slack_will_not_give_us_gets_a_reason(slack: tuple[Running, str]) -> None:
+    running, _ = slack
+    running.fake.fail["files.info"] = "file_not_found"
+    assert post(running.url, file_share("F404", "summarize", "Ev-file-404"), "application/json").status_code == 200
+    [call] = running.fake.wait_for("chat.postMessage", timeout=30)
+    assert "couldn't fetch that file" in json.dumps(call.params["blocks"])
