@@ -55,8 +55,13 @@ def parse_request(text: str, *, strict: bool = False) -> tuple[str, str]:
     return ("help", "") if strict else ("ask", cleaned)
 
 
-def answer(skills: Skills, verb: str, text: str, *, command: str, request_id: str) -> blocks.SlackMessage:
-    """Run one request through the skills and render it; errors become a short reason with a way forward."""
+def answer(
+    skills: Skills, verb: str, text: str, *, command: str, request_id: str, sections: list[Section] | None = None
+) -> blocks.SlackMessage:
+    """Run one request through the skills and render it; errors become a short reason with a way forward.
+
+    ``sections`` carries a shared document's structure, so summaries work section by section.
+    """
     if verb == "help" or (verb != "ask" and not text):
         return blocks.help_message(command)
     try:
@@ -65,7 +70,8 @@ def answer(skills: Skills, verb: str, text: str, *, command: str, request_id: st
         if verb == "tech":
             return blocks.tech_message(skills.to_tech(text), request_id=request_id)
         if verb == "plain":
-            return blocks.summary_message(skills.summarize([Section((), text)]), request_id=request_id)
+            summary = skills.summarize(sections or [Section((), text)])
+            return blocks.summary_message(summary, request_id=request_id)
         if verb == "review":
             return blocks.review_message(skills.review(text), request_id=request_id)
         if verb == "lessons":
@@ -113,15 +119,9 @@ def answer_file(
     sections = [section for document in documents for section in document.sections]
     if not sections:
         return blocks.error_message(f"{name} has no text I can read.", "Scanned PDFs need text (OCR) first.")
-    if verb in ("gov", "tech", "review"):
-        return answer(skills, verb, "\n\n".join(s.text for s in sections), command=command, request_id=request_id)
-    try:
-        return blocks.summary_message(skills.summarize(sections), request_id=request_id)
-    except CityBridgeError as exc:
-        return blocks.error_message(str(exc))
-    except Exception:
-        logger.exception("file request %s failed", request_id)
-        return blocks.error_message(SORRY, SORRY_HINT)
+    verb = verb if verb in ("gov", "tech", "review") else "plain"
+    text = "\n\n".join(s.text for s in sections)
+    return answer(skills, verb, text, command=command, request_id=request_id, sections=sections)
 
 
 def download(client: WebClient, file_id: str, max_bytes: int) -> tuple[dict[str, Any], bytes | None, str]:
