@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, create_engine, event, insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +40,33 @@ feedback = Table(
     Column("verdict", String(16), nullable=False),
     Column("at", Float, nullable=False),
 )
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+decision_events = Table(
+    "decision_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(16), ForeignKey("decisions.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("changes", Text, nullable=False),
+)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def build_engine(url: str) -> Engine:
@@ -40,8 +81,27 @@ def build_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
-    metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+def migrate(engine: Engine, attempts: int = 5) -> None:
+    """Bring the schema to the newest Alembic revision (several processes may start at once)."""
+    from alembic import command  # noqa: PLC0415 - only needed at startup
+    from alembic.config import Config  # noqa: PLC0415
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        except (OperationalError, IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))  # another process is migrating; its work will be visible next time
 
 
 class EventLedger:

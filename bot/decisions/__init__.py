@@ -1,0 +1,1 @@
+"""The shared decision record: append-only history, current state derived from it."""

@@ -1,0 +1,143 @@
+"""Decisions and their history (pydantic models with the rules for valid input and transitions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.errors import InputError
+
+Status = Literal["proposed", "accepted", "rejected", "superseded"]
+STATUSES: tuple[Status, ...] = ("proposed", "accepted", "rejected", "superseded")
+# Superseding goes through its own operation, which links the two decisions.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "proposed": frozenset({"accepted", "rejected"}),
+    "accepted": frozenset(),
+    "rejected": frozenset({"proposed"}),
+    "superseded": frozenset(),
+}
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+MAX_TAGS = 20
+
+
+class SourceRef(BaseModel):
+    """A knowledge-base document that informed a decision."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    title: str = ""
+    url: str = ""
+
+
+class DecisionDraft(BaseModel):
+    """What someone submits; validated before anything is written."""
+
+    title: str
+    decision: str
+    context: str = ""
+    options: list[str] = Field(default_factory=list)
+    status: Status = "proposed"
+    decided_by: str = ""
+    participants: list[str] = Field(default_factory=list)
+    date: str = Field(default_factory=lambda: dt.date.today().isoformat())
+    tags: list[str] = Field(default_factory=list)
+    channel: str = ""
+    permalink: str = ""
+    sources: list[SourceRef] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("a decision needs a title")
+        if len(value) > MAX_TITLE:
+            raise ValueError(f"the title is {len(value):,} characters; the limit is {MAX_TITLE}")
+        return value
+
+    @field_validator("decision", "context")
+    @classmethod
+    def _text(cls, value: str, info: Any) -> str:
+        value = value.strip()
+        if info.field_name == "decision" and not value:
+            raise ValueError("say what was decided")
+        if len(value) > MAX_TEXT:
+            raise ValueError(
+                f"the {info.field_name} is {len(value):,} characters; the limit is {MAX_TEXT:,}. "
+                "Link the long document as a source instead"
+            )
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _initial_status(cls, value: str) -> str:
+        if value == "superseded":
+            raise ValueError("a new decision cannot start as superseded; supersede the old one instead")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags = list(dict.fromkeys(t.strip().lower() for t in value if t.strip()))
+        if len(tags) > MAX_TAGS:
+            raise ValueError(f"{len(tags)} tags; the limit is {MAX_TAGS}")
+        return tags
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError as exc:
+            raise ValueError(f"date {value!r} is not YYYY-MM-DD") from exc
+
+
+class Decision(DecisionDraft):
+    """The current state of a decision, derived from its events."""
+
+    id: str
+    number: int
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    created_at: float
+    updated_at: float
+    version: int = 1
+
+    @field_validator("status")
+    @classmethod
+    def _initial_status(cls, value: str) -> str:  # any status is valid once stored
+        return value
+
+
+class DecisionEvent(BaseModel):
+    """One change: who, when, what."""
+
+    seq: int
+    decision_id: str
+    kind: Literal["created", "status", "superseded", "supersedes"]
+    actor: str
+    at: float
+    changes: dict[str, Any]
+
+
+def decision_id(number: int) -> str:
+    return f"DEC-{number:04d}"
+
+
+def check_transition(current: str, target: str) -> None:
+    if target == "superseded":
+        raise InputError("Use supersede to replace a decision with a newer one.")
+    allowed = TRANSITIONS.get(current, frozenset())
+    if target not in allowed:
+        article = "An" if current[:1] in "aeiou" else "A"
+        if current == "accepted":
+            way = "supersede it with a newer decision instead"
+        elif allowed:
+            way = "it can become " + " or ".join(sorted(allowed))
+        else:
+            way = "it is final"
+        raise InputError(f"{article} {current} decision cannot become {target}; {way}.")

@@ -1,0 +1,122 @@
+"""The decision record: ids people can say, append-only history, rules on changes, many writers at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from pydantic import ValidationError
+
+from bot.decisions.models import DecisionDraft
+from bot.decisions.store import DatabaseUnavailableError, DecisionStore
+from bot.errors import InputError
+from bot.store import build_engine
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DecisionStore:
+    return DecisionStore(build_engine(f"sqlite:///{tmp_path / 'record.sqlite3'}"))
+
+
+def draft(title: str = "Store body-camera video in the city's cloud tenant", **extra: object) -> DecisionDraft:
+    return DecisionDraft(title=title, decision="Use the evidence platform's US-region storage.", **extra)  # type: ignore[arg-type]
+
+
+def test_ids_are_sayable_and_gapless_and_history_is_kept(store: DecisionStore) -> None:
+    first = store.add(draft(tags=["Body Cameras", "body cameras", "storage"]), actor="U1")
+    second = store.add(draft("Adopt Open311 for the new 311 CRM"), actor="U2")
+    assert (first.id, second.id) == ("DEC-0001", "DEC-0002")
+    assert first.tags == ["body cameras", "storage"] and first.status == "proposed"
+    accepted = store.set_status("dec-0001", "accepted", actor="U3")
+    assert accepted.status == "accepted" and accepted.version == 2
+    assert [(e.kind, e.actor) for e in store.history("DEC-0001")] == [("created", "U1"), ("status", "U3")]
+    assert store.get("1").status == "accepted"
+    assert [d.id for d in store.search("open311 crm")] == ["DEC-0002"]
+
+
+def test_unknown_transitions_and_missing_decisions_are_refused(store: DecisionStore) -> None:
+    store.add(draft(), actor="U1")
+    store.set_status("DEC-0001", "accepted", actor="U1")
+    with pytest.raises(InputError, match="An accepted decision cannot become rejected"):
+        store.set_status("DEC-0001", "rejected", actor="U1")
+    with pytest.raises(InputError, match="Use supersede"):
+        store.set_status("DEC-0001", "superseded", actor="U1")
+    with pytest.raises(InputError, match="There is no decision 'DEC-0042'"):
+        store.get("DEC-0042")
+
+
+def test_supersede_links_both_ways_and_refuses_self_and_cycles(store: DecisionStore) -> None:
+    for title in ("Pilot A", "Pilot B", "Pilot C"):
+        store.add(draft(title), actor="U1")
+    old, new = store.supersede("DEC-0001", "DEC-0002", actor="U9")
+    assert (old.status, old.superseded_by, new.supersedes) == ("superseded", "DEC-0002", "DEC-0001")
+    with pytest.raises(InputError, match="cannot supersede itself"):
+        store.supersede("DEC-0003", "dec-0003", actor="U9")
+    store.supersede("DEC-0002", "DEC-0003", actor="U9")
+    store.add(draft("Pilot D"), actor="U1")
+    with pytest.raises(InputError, match="already superseded"):
+        store.supersede("DEC-0001", "DEC-0004", actor="U9")
+    with pytest.raises(InputError, match="only a live decision"):
+        store.supersede("DEC-0004", "DEC-0002", actor="U9")
+    assert [e.kind for e in store.history("DEC-0002")] == ["created", "supersedes", "superseded"]
+
+
+def test_supersede_cycles_are_refused(store: DecisionStore) -> None:
+    store.add(draft("A"), actor="U1")
+    store.add(draft("B"), actor="U1")
+    store.supersede("DEC-0001", "DEC-0002", actor="U1")  # B supersedes A
+    store.add(draft("C"), actor="U1")
+    store.supersede("DEC-0002", "DEC-0003", actor="U1")  # C supersedes B
+    # A is superseded already, so a loop back through it is refused before any write
+    with pytest.raises(InputError):
+        store.supersede("DEC-0003", "DEC-0001", actor="U1")
+    assert store.get("DEC-0003").status == "proposed"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": "   "}, "needs a title"),
+        ({"decision": "x" * 100_000}, "100,000 characters; the limit is 20,000"),
+        ({"status": "superseded"}, "cannot start as superseded"),
+        ({"date": "next week"}, "is not YYYY-MM-DD"),
+    ],
+)
+def test_invalid_input_is_refused_with_a_reason(fields: dict[str, object], message: str) -> None:
+    values = {"title": "Title", "decision": "Decided.", **fields}
+    with pytest.raises(ValidationError, match=message):
+        DecisionDraft(**values)  # type: ignore[arg-type]
+
+
+def test_an_unreachable_database_is_reported_and_nothing_is_half_written(tmp_path: Path) -> None:
+    store = DecisionStore(build_engine(f"sqlite:///{tmp_path / 'record.sqlite3'}"))
+    store.add(draft(), actor="U1")
+    unreachable = DecisionStore(sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'record.sqlite3'}"))
+    with pytest.raises(DatabaseUnavailableError, match="nothing was saved"):
+        unreachable.add(draft("Second"), actor="U1")
+    with pytest.raises(DatabaseUnavailableError):
+        unreachable.all()
+    assert [d.id for d in store.all()] == ["DEC-0001"]
+
+
+def _writer(url: str, worker: int, count: int) -> None:
+    store = DecisionStore(build_engine(url))
+    for n in range(count):
+        store.add(draft(f"Worker {worker} decision {n}"), actor=f"W{worker}")
+
+
+def test_concurrent_writers_get_unique_gapless_ids_and_complete_history(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'record.sqlite3'}"
+    build_engine(url)
+    processes = [multiprocessing.get_context("spawn").Process(target=_writer, args=(url, w, 40)) for w in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    store = DecisionStore(build_engine(url))
+    numbers = [d.number for d in store.all()]
+    assert numbers == list(range(1, 161))
+    assert all(len(store.history(d.id)) == 1 for d in store.all()[::20])
