@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+decisions_app = typer.Typer(help="The shared decision record.", no_args_is_help=True)
+app.add_typer(decisions_app, name="decisions")
 
 console = Console()
 errors = Console(stderr=True)
@@ -215,6 +217,125 @@ def serve(
     run_server(_services(), host=host, port=port, console=console, chat=chat and sys.stdin.isatty())
 
 
+def _decision_store() -> Any:
+    from bot.decisions.store import DecisionStore  # noqa: PLC0415
+    from bot.store import build_engine  # noqa: PLC0415
+
+    return DecisionStore(build_engine(state.settings.database))
+
+
+ACTOR = "cli"
+
+
+@decisions_app.command("add")
+def decisions_add(
+    title: Annotated[str, typer.Option("--title", help="A short title people can find.")],
+    decision: Annotated[str, typer.Option("--decision", help="What was decided.")],
+    context: Annotated[str, typer.Option("--context", help="Why: the context and rationale.")] = "",
+    status: Annotated[str, typer.Option("--status", help="proposed, accepted or rejected.")] = "proposed",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="An option considered (repeatable).")] = None,
+    decided_by: Annotated[str, typer.Option("--by", help="Who decided.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Record a decision; prints it with its id (DEC-0001…)."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from bot.decisions.models import DecisionDraft  # noqa: PLC0415
+
+    try:
+        draft = DecisionDraft(
+            title=title,
+            decision=decision,
+            context=context,
+            status=status,  # type: ignore[arg-type]
+            tags=tag or [],
+            options=option or [],
+            decided_by=decided_by,
+        )
+    except ValidationError as exc:
+        raise CityBridgeError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from exc
+    stored = _decision_store().add(draft, actor=decided_by or ACTOR)
+    _emit(stored, f"Recorded {stored.id}: {stored.title}", as_json)
+
+
+@decisions_app.command("list")
+def decisions_list(as_json: JsonOption = False) -> None:
+    """Every decision, current state."""
+    items = _decision_store().all()
+    if as_json:
+        _print_json([d.model_dump(mode="json") for d in items])
+    else:
+        console.print(render.decisions_table(items))
+
+
+@decisions_app.command("show")
+def decisions_show(
+    identifier: Annotated[str, typer.Argument(help="DEC-0042 or 42.")], as_json: JsonOption = False
+) -> None:
+    """One decision with its history."""
+    store = _decision_store()
+    decision = store.get(identifier)
+    if as_json:
+        _print_json(
+            {
+                **decision.model_dump(mode="json"),
+                "history": [e.model_dump(mode="json") for e in store.history(identifier)],
+            }
+        )
+    else:
+        console.print(render.decision_panel(decision, store.history(identifier)))
+
+
+@decisions_app.command("search")
+def decisions_search(query: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Decisions containing every word of the query."""
+    items = _decision_store().search(query)
+    if as_json:
+        _print_json([d.model_dump(mode="json") for d in items])
+    else:
+        console.print(render.decisions_table(items))
+
+
+@decisions_app.command("accept")
+def decisions_accept(identifier: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Mark a proposed decision accepted."""
+    decision = _decision_store().set_status(identifier, "accepted", actor=ACTOR)
+    _emit(decision, f"{decision.id} is now accepted.", as_json)
+
+
+@decisions_app.command("reject")
+def decisions_reject(identifier: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Mark a proposed decision rejected."""
+    decision = _decision_store().set_status(identifier, "rejected", actor=ACTOR)
+    _emit(decision, f"{decision.id} is now rejected.", as_json)
+
+
+@decisions_app.command("supersede")
+def decisions_supersede(
+    old: Annotated[str, typer.Argument(help="The decision being replaced.")],
+    by: Annotated[str, typer.Option("--by", help="The decision that replaces it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Replace a decision with a newer one (links both ways)."""
+    replaced, replacement = _decision_store().supersede(old, by, actor=ACTOR)
+    _emit(replaced, f"{replaced.id} is superseded by {replacement.id}.", as_json)
+
+
+@decisions_app.command("export")
+def decisions_export(
+    fmt: Annotated[str, typer.Option("--format", help="md (one MADR file each), csv or json.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")],
+) -> None:
+    """Export the record for a docs repository or a spreadsheet."""
+    from bot.decisions.export import export  # noqa: PLC0415
+
+    if fmt not in ("md", "csv", "json"):
+        raise CityBridgeError("--format must be md, csv or json.")
+    written = export(_decision_store().all(), fmt, out)
+    console.print(f"Wrote {len(written)} file(s) to {out}")
+
+
 SourceArgument = Annotated[str, typer.Argument(help="A file (PDF, DOCX, Markdown, HTML, text) or - for stdin.")]
 
 
@@ -290,7 +411,7 @@ def review(source: SourceArgument = "-", as_json: JsonOption = False) -> None:
 
 def _emit(result: BaseModel, view: Any, as_json: bool) -> None:
     if as_json:
-        _print_json(result.model_dump())
+        _print_json(result.model_dump(mode="json"))
     else:
         console.print(view)
 

@@ -24,6 +24,7 @@ from bot.assistant.results import (
     TranslateGovResult,
     TranslateTechResult,
 )
+from bot.decisions.models import Decision, DecisionEvent
 from ingest.pipeline import IngestReport
 from knowledge.index import IndexStats
 from knowledge.models import Citation, Hit
@@ -265,3 +266,39 @@ def review_table(result: ReviewResult) -> Group:
         table.add_row(escape(item.name), f"[{style}]{item.status}[/{style}]", detail)
     summary = Text(f"{result.covered} covered · {result.partial} partly · {result.missing} missing")
     return Group(*_notice(result), table, summary)
+
+
+def decisions_table(items: list[Decision]) -> Table | Text:
+    if not items:
+        return Text("No decisions match.")
+    table = Table(title="Decisions", show_lines=False)
+    for column in ("Id", "Title", "Status", "Date", "Tags"):
+        table.add_column(column)
+    for d in items:
+        table.add_row(d.id, escape(d.title), d.status, d.date, escape(", ".join(d.tags)))
+    return table
+
+
+def decision_panel(decision: Decision, history: list[DecisionEvent]) -> Group:
+    body = Text()
+    body.append(f"{decision.decision}\n\n")
+    if decision.context:
+        body.append("Why: ", style="bold")
+        body.append(f"{decision.context}\n")
+    links = " · ".join(
+        part
+        for part in (
+            f"supersedes {decision.supersedes}" if decision.supersedes else "",
+            f"superseded by {decision.superseded_by}" if decision.superseded_by else "",
+        )
+        if part
+    )
+    events = Table(title="History", show_header=True)
+    for column in ("When", "Who", "What"):
+        events.add_column(column)
+    for event in history:
+        events.add_row(time.strftime("%Y-%m-%d %H:%M", time.localtime(event.at)), escape(event.actor), event.kind)
+    return Group(
+        Panel(body, title=f"{decision.id} · {escape(decision.title)} · {decision.status}", subtitle=links or None),
+        events,
+    )

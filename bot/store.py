@@ -20,8 +20,11 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    make_url,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from bot.errors import CityBridgeError
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +72,22 @@ decision_events = Table(
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class DatabaseUnavailableError(CityBridgeError):
+    """The database did not answer; nothing was written."""
+
+
+UNAVAILABLE = "The database is not reachable right now; nothing was saved. Try again shortly."
+
+
 def build_engine(url: str) -> Engine:
-    """An engine with the pragmas SQLite needs for several processes (WAL, a busy timeout)."""
+    """An engine with the pragmas SQLite needs for several processes (WAL, a busy timeout), migrated."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(f"Cannot create the database folder {folder}: {exc.strerror}.") from exc
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
@@ -81,7 +98,11 @@ def build_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
-    migrate(engine)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        logger.exception("database %s unavailable at startup", parsed.render_as_string(hide_password=True))
+        raise DatabaseUnavailableError(UNAVAILABLE) from exc
     return engine
 
 

@@ -15,12 +15,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.decisions.models import Decision, DecisionDraft, DecisionEvent, check_transition, decision_id
-from bot.errors import CityBridgeError, InputError
-from bot.store import counters, decision_events, decisions
-
-
-class DatabaseUnavailableError(CityBridgeError):
-    """The database did not answer; nothing was written."""
+from bot.errors import InputError
+from bot.store import UNAVAILABLE, DatabaseUnavailableError, counters, decision_events, decisions
 
 
 class DecisionNotFoundError(InputError):
@@ -173,16 +169,13 @@ class _Guard:
             self._context = self._engine.begin() if self._write else self._engine.connect()
             return self._context.__enter__()  # type: ignore[no-any-return]
         except OperationalError as exc:
-            raise DatabaseUnavailableError(_UNAVAILABLE) from exc
+            raise DatabaseUnavailableError(UNAVAILABLE) from exc
 
     def __exit__(self, *exc_info: Any) -> None:
         try:
             self._context.__exit__(*exc_info)
         except OperationalError as exc:
-            raise DatabaseUnavailableError(_UNAVAILABLE) from exc
-
-
-_UNAVAILABLE = "The decision record's database is not reachable right now; nothing was saved. Try again shortly."
+            raise DatabaseUnavailableError(UNAVAILABLE) from exc
 
 
 def _row(decision: Decision) -> dict[str, Any]:

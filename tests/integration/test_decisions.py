@@ -120,3 +120,55 @@ def test_concurrent_writers_get_unique_gapless_ids_and_complete_history(tmp_path
     numbers = [d.number for d in store.all()]
     assert numbers == list(range(1, 161))
     assert all(len(store.history(d.id)) == 1 for d in store.all()[::20])
+
+
+def test_cli_add_list_show_transition_and_export(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    runner = CliRunner()
+    home = ["--home", str(tmp_path / "home")]
+    added = runner.invoke(
+        app,
+        [
+            *home,
+            "decisions",
+            "add",
+            "--title",
+            "Adopt Open311 GeoReport v2",
+            "--decision",
+            "The new 311 CRM must expose Open311 GeoReport v2.",
+            "--context",
+            "TS-04 prefers Open311.",
+            "--tag",
+            "311",
+            "--tag",
+            "Open Standards",
+            "--json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    record = json.loads(added.stdout)
+    assert record["id"] == "DEC-0001" and record["tags"] == ["311", "open standards"]
+    assert runner.invoke(app, [*home, "decisions", "accept", "DEC-0001"]).exit_code == 0
+    listed = json.loads(runner.invoke(app, [*home, "decisions", "list", "--json"]).stdout)
+    assert [(d["id"], d["status"]) for d in listed] == [("DEC-0001", "accepted")]
+    shown = json.loads(runner.invoke(app, [*home, "decisions", "show", "DEC-0001", "--json"]).stdout)
+    assert [e["kind"] for e in shown["history"]] == ["created", "status"]
+
+    for fmt in ("md", "csv", "json"):
+        out = tmp_path / fmt
+        assert runner.invoke(app, [*home, "decisions", "export", "--format", fmt, "--out", str(out)]).exit_code == 0
+    assert (tmp_path / "md" / "dec-0001.md").read_text().startswith("# DEC-0001: Adopt Open311 GeoReport v2")
+    rows = list(csv.DictReader((tmp_path / "csv" / "decisions.csv").open()))
+    assert rows[0]["id"] == "DEC-0001" and rows[0]["tags"] == "311; open standards"
+    assert json.loads((tmp_path / "json" / "decisions.json").read_text())[0]["status"] == "accepted"
+
+    bad = runner.invoke(app, [*home, "decisions", "add", "--title", " ", "--decision", "x"])
+    assert bad.exit_code != 0 and "a decision needs a title" in str(bad.exception)
+    again = runner.invoke(app, [*home, "decisions", "reject", "DEC-0001"])
+    assert "An accepted decision cannot become rejected" in str(again.exception)
