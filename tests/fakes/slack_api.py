@@ -20,13 +20,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from tests.fakes.http import loopback_server, send
 
 SHARED_SLACK = Path(__file__).resolve().parents[3] / "shared" / "slack"
 BOLT_PAYLOADS = SHARED_SLACK / "payloads" / "bolt"
@@ -832,16 +834,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
         def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                return
+            send(self, status, data, content_type, headers)
 
     return Handler
 
@@ -849,16 +842,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(fake: FakeSlack) -> Iterator[FakeSlack]:
     """Run the fake on a free loopback port for the duration of the block; ``fake.url`` is its root."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with loopback_server(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --------------------------------------------------------------------- requests from "Slack" to the app
