@@ -227,6 +227,14 @@ def _decision_store() -> Any:
 ACTOR = "cli"
 
 
+def _index_decisions(*decisions: Any) -> None:
+    """Keep the knowledge base in step with the record, so `ask` finds what was decided."""
+    from bot.decisions.knowledge import index_decisions  # noqa: PLC0415
+
+    services = _services()
+    index_decisions(services.ingestor(), decisions, chunk_chars=services.settings.chunk_chars)
+
+
 @decisions_app.command("add")
 def decisions_add(
     title: Annotated[str, typer.Option("--title", help="A short title people can find.")],
@@ -256,6 +264,7 @@ def decisions_add(
     except ValidationError as exc:
         raise CityBridgeError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from exc
     stored = _decision_store().add(draft, actor=decided_by or ACTOR)
+    _index_decisions(stored)
     _emit(stored, f"Recorded {stored.id}: {stored.title}", as_json)
 
 
@@ -301,6 +310,7 @@ def decisions_search(query: Annotated[str, typer.Argument()], as_json: JsonOptio
 def decisions_accept(identifier: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
     """Mark a proposed decision accepted."""
     decision = _decision_store().set_status(identifier, "accepted", actor=ACTOR)
+    _index_decisions(decision)
     _emit(decision, f"{decision.id} is now accepted.", as_json)
 
 
@@ -308,6 +318,7 @@ def decisions_accept(identifier: Annotated[str, typer.Argument()], as_json: Json
 def decisions_reject(identifier: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
     """Mark a proposed decision rejected."""
     decision = _decision_store().set_status(identifier, "rejected", actor=ACTOR)
+    _index_decisions(decision)
     _emit(decision, f"{decision.id} is now rejected.", as_json)
 
 
@@ -319,6 +330,7 @@ def decisions_supersede(
 ) -> None:
     """Replace a decision with a newer one (links both ways)."""
     replaced, replacement = _decision_store().supersede(old, by, actor=ACTOR)
+    _index_decisions(replaced, replacement)
     _emit(replaced, f"{replaced.id} is superseded by {replacement.id}.", as_json)
 
 

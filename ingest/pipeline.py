@@ -243,6 +243,38 @@ class Ingestor:
         )
         return item
 
+    # -- documents that do not come from files (decisions) --------------------------------------
+
+    def upsert(self, documents: Sequence[LoadedDocument], *, kind: Kind, source: str, chunk_chars: int) -> int:
+        """Index documents made in the app itself; unchanged ones cost nothing. Returns chunks embedded."""
+        salt = json.dumps({"chunk": chunk_chars, "chunker": CHUNKER_VERSION, "kind": kind}) + source
+        hashes = {d.doc_id: d.content_hash(salt) for d in documents}
+        stored = self._index.document_hashes(hashes)
+        records: list[DocumentRecord] = []
+        chunks: list[Chunk] = []
+        for document in documents:
+            if stored.get(document.doc_id) == hashes[document.doc_id]:
+                continue
+            pieces = chunk_document(document, kind=kind, source=source, limit=chunk_chars)
+            chunks += pieces
+            records.append(
+                DocumentRecord(
+                    doc_id=document.doc_id,
+                    source=source,
+                    content_hash=hashes[document.doc_id],
+                    title=document.title,
+                    kind=kind,
+                    url=document.url,
+                    date=document.date,
+                    n_chunks=len(pieces),
+                )
+            )
+        if records:
+            self._index.delete_documents(r.doc_id for r in records)
+            vectors = self._embedder.embed_documents([c.embedding_text() for c in chunks])
+            self._index.add(records, chunks, vectors)
+        return len(chunks)
+
     # -- embedding and storing -----------------------------------------------------------------
 
     def _embed_and_store(self, pending: list[_Pending], report: IngestReport) -> None:

@@ -172,3 +172,35 @@ def test_cli_add_list_show_transition_and_export(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "a decision needs a title" in str(bad.exception)
     again = runner.invoke(app, [*home, "decisions", "reject", "DEC-0001"])
     assert "An accepted decision cannot become rejected" in str(again.exception)
+
+
+def test_decisions_are_indexed_so_ask_finds_them(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from bot.decisions.knowledge import index_decisions
+    from tests.conftest import make_services
+
+    services = make_services(tmp_path / "home", embedder)
+    store = DecisionStore(build_engine(services.settings.database))
+    stored = store.add(
+        DecisionDraft(
+            title="Body-camera video storage",
+            decision=(
+                "Store body-worn camera video in the evidence platform's US-only cloud region, keeping untagged video "
+                "for 180 days."
+            ),
+            context="Storage costs grew faster than the budget.",
+            tags=["body cameras"],
+            permalink="https://portalder.slack.com/archives/C1/p1",
+        ),
+        actor="U1",
+    )
+    assert index_decisions(services.ingestor(), [stored], chunk_chars=services.settings.chunk_chars) > 0
+    assert index_decisions(services.ingestor(), [stored], chunk_chars=services.settings.chunk_chars) == 0
+    result = services.assistant.ask("What did we decide about body-camera storage?")
+    assert result.answered and result.citations[0].doc_id == "decisions/DEC-0001"
+    assert result.citations[0].url == "https://portalder.slack.com/archives/C1/p1"
+    assert result.citations[0].kind == "decision"
+
+    accepted = store.set_status("DEC-0001", "accepted", actor="U2")
+    assert index_decisions(services.ingestor(), [accepted], chunk_chars=services.settings.chunk_chars) > 0
+    hit = services.searcher.search("body camera video storage", k=1, kind="decision")[0]
+    assert hit.meta["status"] == "accepted"
