@@ -221,20 +221,9 @@ class Ingestor:
                 continue
             document.url = document.url or url
             kind = options.kind or infer_kind(source, document.kind)
-            chunks = chunk_document(document, kind=kind, source=str(source.path), limit=options.chunk_chars)
+            record, chunks = prepare(document, kind, str(source.path), hashes[document.doc_id], options.chunk_chars)
             item.chunks.extend(chunks)
-            item.records.append(
-                DocumentRecord(
-                    doc_id=document.doc_id,
-                    source=str(source.path),
-                    content_hash=hashes[document.doc_id],
-                    title=document.title,
-                    kind=kind,
-                    url=document.url,
-                    date=document.date,
-                    n_chunks=len(chunks),
-                )
-            )
+            item.records.append(record)
         item.outcome = FileOutcome(
             path=str(source.path),
             status="indexed" if item.records else "unchanged",
@@ -255,22 +244,10 @@ class Ingestor:
         for document in documents:
             if stored.get(document.doc_id) == hashes[document.doc_id]:
                 continue
-            pieces = chunk_document(document, kind=kind, source=source, limit=chunk_chars)
+            record, pieces = prepare(document, kind, source, hashes[document.doc_id], chunk_chars)
             chunks += pieces
-            records.append(
-                DocumentRecord(
-                    doc_id=document.doc_id,
-                    source=source,
-                    content_hash=hashes[document.doc_id],
-                    title=document.title,
-                    kind=kind,
-                    url=document.url,
-                    date=document.date,
-                    n_chunks=len(pieces),
-                )
-            )
+            records.append(record)
         if records:
-            self._index.delete_documents(r.doc_id for r in records)
             vectors = self._embedder.embed_documents([c.embedding_text() for c in chunks])
             self._index.add(records, chunks, vectors)
         return len(chunks)
@@ -322,3 +299,21 @@ class Ingestor:
                 report.files.append(
                     FileOutcome(path=state.path, status="removed", reason="file is gone", documents=len(state.doc_ids))
                 )
+
+
+def prepare(
+    document: LoadedDocument, kind: Kind, source: str, content_hash: str, chunk_chars: int
+) -> tuple[DocumentRecord, list[Chunk]]:
+    """A document's chunks and the catalog row that marks it indexed once they are stored."""
+    chunks = chunk_document(document, kind=kind, source=source, limit=chunk_chars)
+    record = DocumentRecord(
+        doc_id=document.doc_id,
+        source=source,
+        content_hash=content_hash,
+        title=document.title,
+        kind=kind,
+        url=document.url,
+        date=document.date,
+        n_chunks=len(chunks),
+    )
+    return record, chunks

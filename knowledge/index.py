@@ -208,17 +208,7 @@ class KnowledgeIndex:
         ids = list(doc_ids)
         if not ids:
             return 0
-        chunk_ids: list[str] = []
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            chunk_ids += [
-                r[0]
-                for r in self._db.execute(
-                    f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})",
-                    part,
-                )
-            ]
+        chunk_ids = self._chunk_ids_of(ids)
         for start in range(0, len(chunk_ids), 5000):
             self._collection.delete(ids=chunk_ids[start : start + 5000])
         with self._transaction() as db:
@@ -226,11 +216,27 @@ class KnowledgeIndex:
             db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in ids])
         return len(chunk_ids)
 
+    def _chunk_ids_of(self, doc_ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(doc_ids), 500):
+            part = list(doc_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            found += [r[0] for r in self._db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part)]
+        return found
+
     def add(self, documents: Sequence[DocumentRecord], chunks: Sequence[Chunk], vectors: Vectors) -> None:
-        """Store chunks and vectors, then mark their documents as indexed."""
+        """Store chunks and vectors, then mark their documents as indexed.
+
+        A document that shrank leaves no stale vectors behind: chunk ids it no longer has are removed
+        once the new vectors are in.
+        """
         if len(chunks) != len(vectors):
             raise ValueError("each chunk needs exactly one vector")
+        previous = set(self._chunk_ids_of([d.doc_id for d in documents]))
         self._add_vectors(chunks, vectors)
+        stale = sorted(previous - {c.chunk_id for c in chunks})
+        for start in range(0, len(stale), 5000):
+            self._collection.delete(ids=stale[start : start + 5000])
         now = time.time()
         with self._transaction() as db:
             db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d.doc_id,) for d in documents])

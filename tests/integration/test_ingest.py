@@ -186,3 +186,17 @@ def test_cli_rejects_bad_input_with_a_clear_message(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no such file or folder" in result.stdout
     result = runner.invoke(app, ["--home", str(tmp_path), "search", "x", "--kind", "recipes"])
     assert result.exit_code != 0 and "Unknown kind 'recipes'" in str(result.exception)
+
+
+def test_a_shrunken_document_leaves_no_stale_vectors(
+    tmp_path: Path, folder: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    services = make_services(tmp_path / "home", embedder)
+    services.ingestor().run([folder], services.ingest_options())
+    before = services.index.stats()
+    protests = folder / "protests.md"
+    protests.write_text(protests.read_text()[:600])
+    services.ingestor().run([folder], services.ingest_options())
+    after = services.index.stats()
+    assert after.chunks < before.chunks
+    assert after.vectors == after.chunks  # no vector outlives its chunk
