@@ -89,12 +89,13 @@ def handle(line: str, services: Services, console: Console) -> bool:
     return True
 
 
-def run_chat(services: Services, console: Console) -> None:
-    console.print("[bold]CityBridge[/bold]: checking the sample knowledge base…")
-    report = services.ensure_library(render.RichProgress(console))
+def run_chat(services: Services, console: Console, *, check_library: bool = True) -> None:
+    if check_library:  # `serve --chat` has just done this
+        console.print("[bold]CityBridge[/bold]: checking the sample knowledge base…")
+        report = services.ensure_library(render.RichProgress(console))
+        if report.documents_indexed:
+            console.print(f"Indexed {report.documents_indexed} documents ({report.chunks_indexed} chunks).")
     stats = services.index.stats()
-    if report.documents_indexed:
-        console.print(f"Indexed {report.documents_indexed} documents ({report.chunks_indexed} chunks).")
     console.print(f"{stats.documents} documents ready. Ask a question, or type [bold]help[/bold]. Try:")
     for example in EXAMPLES:
         console.print(f"  • {escape(example)}")

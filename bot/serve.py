@@ -49,7 +49,7 @@ def run_server(services: Services, *, host: str, port: int, console: Console, ch
     from bot.chat import run_chat  # noqa: PLC0415
 
     try:
-        run_chat(services, console)
+        run_chat(services, console, check_library=False)
     finally:
         server.should_exit = True
         thread.join(timeout=5)

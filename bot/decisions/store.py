@@ -53,7 +53,11 @@ class DecisionStore:
             return self._change(connection, current, {"status": status}, "status", actor)
 
     def supersede(self, old_id: str, new_id: str, *, actor: str) -> tuple[Decision, Decision]:
-        """``new_id`` replaces ``old_id``; refuses self-links, chains that would loop, and finished decisions."""
+        """``new_id`` replaces ``old_id``; refuses self-links and finished decisions.
+
+        Only a live decision may supersede, and the one it replaces becomes superseded, so every link
+        points from a live decision to a finished one: no chain of links can loop back.
+        """
         if old_id.upper() == new_id.upper():
             raise InputError("A decision cannot supersede itself.")
         with self._write() as connection:
@@ -62,8 +66,6 @@ class DecisionStore:
                 raise InputError(f"{old.id} is already superseded by {old.superseded_by}.")
             if new.status in ("superseded", "rejected"):
                 raise InputError(f"{new.id} is {new.status}; only a live decision can supersede another.")
-            if self._reaches(connection, old, new.id):
-                raise InputError(f"{old.id} already leads to {new.id}; superseding would make a loop.")
             old = self._change(connection, old, {"status": "superseded", "superseded_by": new.id}, "superseded", actor)
             new = self._change(connection, new, {"supersedes": old.id}, "supersedes", actor)
             return old, new
@@ -143,17 +145,6 @@ class DecisionStore:
         connection.execute(update(decisions).where(decisions.c.id == current.id).values(**_row(updated)))
         _event(connection, current.id, kind, actor, now, changes)
         return updated
-
-    def _reaches(self, connection: Connection, start: Decision, target: str) -> bool:
-        """Whether following ``supersedes`` links from ``start`` arrives at ``target``."""
-        seen: set[str] = set()
-        current: Decision | None = start
-        while current is not None and current.supersedes and current.supersedes not in seen:
-            if current.supersedes == target:
-                return True
-            seen.add(current.supersedes)
-            current = self._load(connection, current.supersedes)
-        return False
 
 
 class _Guard:
