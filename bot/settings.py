@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Fusion = Literal["rrf", "convex"]
 
@@ -62,7 +62,29 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before falling back to grounded mode.")
     llm_redact: bool = Field(default=True, description="Redact resident personal data before it leaves.")
 
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the home folder.")
+    database_url: str = Field(
+        default="",
+        description="sqlite:///PATH or postgresql://USER:PASS@HOST/DB; empty means SQLite in the home folder.",
+    )
+    database_retry_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a decision write keeps retrying while the database is unreachable before "
+        "the user is told that nothing was saved.",
+    )
+    public_url: str = Field(
+        default="",
+        description="Where `citybridge serve` is reachable (https://citybridge.example.gov); links decision "
+        "cards to their public /decisions/ID page. Empty: no links.",
+    )
+    decisions_channel: str = Field(
+        default="", description="Slack channel ID where every new decision card is also posted; empty: none."
+    )
+    decision_editors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user IDs (comma-separated) allowed to accept, reject or supersede decisions. "
+        "Empty: anyone in the workspace.",
+    )
 
     # Slack uses its standard variable names (no CITYBRIDGE_ prefix).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
@@ -75,6 +97,16 @@ class Settings(BaseSettings):
     )
     slash_command: str = Field(default="/citybridge", description="The slash command the app answers.")
     max_upload_mb: float = Field(default=10.0, gt=0, description="Largest file accepted from Slack.")
+
+    @field_validator("decision_editors", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def may_change_decisions(self, user_id: str) -> bool:
+        return not self.decision_editors or user_id in self.decision_editors
 
     @property
     def index_dir(self) -> Path:

@@ -22,9 +22,10 @@ from sqlalchemy import (
     insert,
     make_url,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 
-from bot.errors import CityBridgeError
+from bot.errors import CityBridgeError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,13 @@ decision_events = Table(
     Column("at", Float, nullable=False),
     Column("changes", Text, nullable=False),
 )
+decision_cards = Table(
+    "decision_cards",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("ts", String(32), primary_key=True),
+    Column("decision_id", String(16), ForeignKey("decisions.id"), nullable=False, index=True),
+)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -79,16 +87,27 @@ class DatabaseUnavailableError(CityBridgeError):
 UNAVAILABLE = "The database is not reachable right now; nothing was saved. Try again shortly."
 
 
+def database_url(url: str) -> URL:
+    """``postgresql://`` means the psycopg 3 driver CityBridge installs (SQLAlchemy's default is psycopg2)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError("CITYBRIDGE_DATABASE_URL is not a database URL (sqlite:///PATH or postgresql://...).") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
 def build_engine(url: str) -> Engine:
     """An engine with the pragmas SQLite needs for several processes (WAL, a busy timeout), migrated."""
-    parsed = make_url(url)
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).expanduser().parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseUnavailableError(f"Cannot create the database folder {folder}: {exc.strerror}.") from exc
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(parsed, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

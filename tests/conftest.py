@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from bot.services import Services
 from bot.settings import Settings
@@ -13,6 +16,36 @@ from knowledge.embeddings import SentenceTransformerEmbedder, build_embedder
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# .ci/run starts PostgreSQL on loopback and sets this; locally: `.ci/postgres.sh /tmp/pg` prints the URL.
+POSTGRES_ADMIN = os.environ.get("CITYBRIDGE_TEST_POSTGRES_URL", "")
+
+
+def postgres_admin() -> str:
+    """The admin URL of the test PostgreSQL server; CI must have one, a laptop may skip."""
+    if not POSTGRES_ADMIN:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set CITYBRIDGE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL on loopback)")
+        pytest.skip("no PostgreSQL: run `.ci/postgres.sh DIR` and set CITYBRIDGE_TEST_POSTGRES_URL to what it prints")
+    return POSTGRES_ADMIN
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend: the same tests run on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'citybridge.sqlite3'}"
+        return
+    admin_url = sqlalchemy.make_url(postgres_admin()).set(drivername="postgresql+psycopg")
+    name = f"citybridge_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).set(drivername="postgresql").render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

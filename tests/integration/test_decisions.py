@@ -16,8 +16,8 @@ from bot.store import build_engine
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DecisionStore:
-    return DecisionStore(build_engine(f"sqlite:///{tmp_path / 'record.sqlite3'}"))
+def store(database_url: str) -> DecisionStore:
+    return DecisionStore(build_engine(database_url))
 
 
 def draft(title: str = "Store body-camera video in the city's cloud tenant", **extra: object) -> DecisionDraft:

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Start a throwaway PostgreSQL cluster on loopback for the tests; prints the admin URL on stdout.
+# Usage: .ci/postgres.sh DIR [PORT]. The server keeps running; stop it with `pg_ctl -D DIR/data stop`.
+set -euo pipefail
+dir="$1"
+port="${2:-55432}"
+bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+if [ -z "$bindir" ]; then
+    echo "PostgreSQL is not installed (apt-get install postgresql)" >&2
+    exit 1
+fi
+mkdir -p "$dir"
+run=()
+if [ "$(id -u)" = 0 ]; then  # PostgreSQL refuses to run as root
+    chown -R postgres:postgres "$dir"
+    run=(runuser -u postgres --)
+fi
+if [ ! -f "$dir/data/PG_VERSION" ]; then
+    "${run[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1
+fi
+# loopback only, socket in the cluster folder; enough connections for 8 writers plus the test's own
+"${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >&2
+echo "postgresql://postgres@127.0.0.1:$port/postgres"
