@@ -218,10 +218,7 @@ def serve(
 
 
 def _decision_store() -> Any:
-    from bot.decisions.store import DecisionStore  # noqa: PLC0415
-    from bot.store import build_engine  # noqa: PLC0415
-
-    return DecisionStore(build_engine(state.settings.database))
+    return _services().decisions
 
 
 ACTOR = "cli"
@@ -229,10 +226,7 @@ ACTOR = "cli"
 
 def _index_decisions(*decisions: Any) -> None:
     """Keep the knowledge base in step with the record, so `ask` finds what was decided."""
-    from bot.decisions.knowledge import index_decisions  # noqa: PLC0415
-
-    services = _services()
-    index_decisions(services.ingestor(), decisions, chunk_chars=services.settings.chunk_chars)
+    _services().index_decisions(decisions)
 
 
 @decisions_app.command("add")
@@ -332,6 +326,14 @@ def decisions_supersede(
     replaced, replacement = _decision_store().supersede(old, by, actor=ACTOR)
     _index_decisions(replaced, replacement)
     _emit(replaced, f"{replaced.id} is superseded by {replacement.id}.", as_json)
+
+
+@decisions_app.command("reindex")
+def decisions_reindex() -> None:
+    """Copy every decision into the knowledge base again (after a restore, or if indexing failed)."""
+    items = _decision_store().all()
+    chunks = _services().index_decisions(items)
+    console.print(f"{len(items)} decision(s) checked; {chunks} passage(s) re-embedded.")
 
 
 @decisions_app.command("export")

@@ -34,6 +34,8 @@ from bot.assistant.results import (
 )
 from bot.assistant.summarize import Summarizer
 from bot.assistant.translate import Translator
+from bot.decisions.draft import DecisionSuggestion, ThreadMessage, clean_slack_text, draft_from_thread, title_from
+from bot.decisions.models import MAX_TEXT
 from bot.errors import CityBridgeError
 from bot.prompts import load_prompt
 from bot.redact import redact
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R", bound=SkillResult)
+FALLBACK_DRAFT = "The language model {reason}, so this draft picks sentences from the thread instead."
 FALLBACK = "The language model {reason}, so this is the grounded answer (built from the knowledge base only)."
 
 
@@ -112,6 +115,13 @@ class ReviewDraftItem(BaseModel):
 
 class ReviewDraft(BaseModel):
     items: list[ReviewDraftItem]
+
+
+class DecisionDraftReply(BaseModel):
+    title: str = Field(description="At most 12 words: what was decided.")
+    decision: str = Field(description="One to three sentences: what will be done.")
+    context: str = Field(default="", description="Why: the problem and the reasons given.")
+    options: list[str] = Field(default_factory=list, description="Alternatives mentioned, one line each.")
 
 
 # -- the skills in LLM mode ----------------------------------------------------------------------------
@@ -256,6 +266,31 @@ class LLMSkills:
             )
 
         return self._attempt(write, grounded)
+
+    # decisions ------------------------------------------------------------------------------------
+
+    def draft_decision(self, messages: Sequence[ThreadMessage], focus_ts: str = "") -> DecisionSuggestion:
+        grounded = draft_from_thread(messages, focus_ts=focus_ts)
+        thread = "\n".join(
+            f"{'>> ' if focus_ts and m.ts == focus_ts else ''}{m.user}: {clean_slack_text(m.text)}" for m in messages
+        )
+        try:
+            reply = self._complete("decision_draft", DecisionDraftReply, thread=thread)
+            if not reply.title.strip() or not reply.decision.strip():
+                raise ValueError("the draft had no title or decision")
+        except Exception as exc:
+            logger.warning("LLM failed (%s); using the grounded draft", type(exc).__name__)
+            return grounded.model_copy(update={"notice": FALLBACK_DRAFT.format(reason=_describe(exc))})
+        options = [o.strip()[:300] for o in reply.options if o.strip()][:5]
+        return grounded.model_copy(
+            update={
+                "title": title_from(reply.title),
+                "decision": reply.decision.strip()[:MAX_TEXT],
+                "context": reply.context.strip()[:MAX_TEXT],
+                "options": options,
+                "mode": "llm",
+            }
+        )
 
     # plumbing -------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from bot.render import RichProgress
 from bot.services import Services
 from bot.slack.app import build_app, index_stats, start_socket_mode
-from bot.store import EventLedger, build_engine
+from bot.store import EventLedger
 from bot.web.app import build_web_app
 
 logger = logging.getLogger(__name__)
@@ -22,24 +22,32 @@ def run_server(services: Services, *, host: str, port: int, console: Console, ch
     ready = threading.Event()
     services.ensure_library(RichProgress(console))
     services.embedder.embed_query("warm up")  # the first Slack request should not pay for loading the model
-    ledger = EventLedger(build_engine(settings.database))
+    ledger = EventLedger(services.engine)
+    # the public /decisions pages read the same record Slack writes, on the same connection pool
     slack_configured = settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     bolt = (
-        build_app(settings, lambda: services.skills, ledger, index_stats(services.index)) if slack_configured else None
+        build_app(
+            settings,
+            lambda: services.skills,
+            ledger,
+            index_stats(services.index),
+            lambda: services.decision_desk,
+        )
+        if slack_configured
+        else None
     )
     if bolt is not None and settings.slack_app_token is not None:
         console.print("Slack Socket Mode: connecting (no public URL needed).")
         start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
     elif bolt is None:
         console.print(
-            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): serving /healthz only. "
+            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): serving /decisions and /healthz only. "
             "The README says how to connect Slack; the terminal chat works without it."
         )
     ready.set()
-    console.print(f"CityBridge listening on http://{host}:{port} (POST /slack/events, GET /healthz)")
-    server = uvicorn.Server(
-        uvicorn.Config(build_web_app(bolt, ready=ready.is_set), host=host, port=port, log_level="warning")
-    )
+    console.print(f"CityBridge listening on http://{host}:{port} (GET /decisions, POST /slack/events, GET /healthz)")
+    web = build_web_app(bolt, ready=ready.is_set, decisions=services.decisions, public_url=settings.public_url)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
     if not chat:
         server.run()
         return

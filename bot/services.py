@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
+
+from sqlalchemy import Engine
 
 from bot.assistant.ask import Assistant
 from bot.assistant.skills import GroundedSkills, Skills
 from bot.assistant.summarize import Summarizer
 from bot.assistant.translate import Translator
+from bot.decisions.desk import DecisionDesk
+from bot.decisions.models import Decision, SourceRef
+from bot.decisions.store import DecisionStore
 from bot.settings import Settings
 from ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from ingest.records import RecordColumns
@@ -86,6 +92,38 @@ class Services:
             redact_personal_data=self.settings.llm_redact,
         )
 
+    @cached_property
+    def engine(self) -> Engine:
+        """The shared database (event ledger, feedback, decision record), migrated on first use."""
+        from bot.store import build_engine  # noqa: PLC0415 - Alembic loads only when a database is needed
+
+        return build_engine(self.settings.database)
+
+    @cached_property
+    def decisions(self) -> DecisionStore:
+        return DecisionStore(self.engine, retry_seconds=self.settings.database_retry_seconds)
+
+    @cached_property
+    def decision_desk(self) -> DecisionDesk:
+        return DecisionDesk(self.decisions, self.engine, publish=self.index_decisions, sources=self.decision_sources)
+
+    def index_decisions(self, decisions: Sequence[Decision]) -> int:
+        """Keep the knowledge base's copy of these decisions current, so `ask` finds what was decided."""
+        from bot.decisions.knowledge import index_decisions  # noqa: PLC0415
+
+        return index_decisions(self.ingestor(), decisions, chunk_chars=self.settings.chunk_chars)
+
+    def decision_sources(self, text: str, limit: int = 5) -> list[tuple[SourceRef, float]]:
+        """Knowledge-base documents (not other decisions) close enough to a draft to have informed it,
+        with their cosine similarity, best first."""
+        hits = self.searcher.search(text[:2000], k=limit + 3)
+        scored = [
+            (SourceRef(doc_id=hit.doc_id, title=hit.title, url=hit.url), hit.dense_score or 0.0)
+            for hit in hits
+            if hit.kind != "decision" and (hit.dense_score or 0.0) >= self.settings.answer_threshold
+        ]
+        return sorted(scored, key=lambda pair: pair[1], reverse=True)[:limit]
+
     def ingest_options(
         self, *, kind: Kind | None = None, prune: bool = False, columns: RecordColumns | None = None
     ) -> IngestOptions:
@@ -107,3 +145,5 @@ class Services:
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     ForeignKey,
@@ -19,11 +21,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     insert,
     make_url,
+    select,
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from bot.errors import CityBridgeError, InputError
 
@@ -59,6 +64,8 @@ decisions = Table(
     Column("status", String(16), nullable=False),
     Column("data", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Set by each add() (see DecisionStore.add): a retry whose first commit did land finds it instead of adding twice.
+    Column("write_key", String(64), nullable=True, unique=True, index=True),
 )
 decision_events = Table(
     "decision_events",
@@ -78,6 +85,10 @@ decision_cards = Table(
     Column("decision_id", String(16), ForeignKey("decisions.id"), nullable=False, index=True),
 )
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Execution option that marks a write transaction: on SQLite it begins with BEGIN IMMEDIATE (see _sqlite_transactions).
+WRITE_OPTION = "citybridge_write"
+# Key of the PostgreSQL advisory lock that lets one process at a time migrate (any constant all processes share).
+MIGRATION_LOCK = 0x43_69_74_79_42_72  # "CityBr"
 
 
 class DatabaseUnavailableError(CityBridgeError):
@@ -85,6 +96,11 @@ class DatabaseUnavailableError(CityBridgeError):
 
 
 UNAVAILABLE = "The database is not reachable right now; nothing was saved. Try again shortly."
+UNAVAILABLE_READ = "The database is not reachable right now. Try again shortly."
+UNCERTAIN = (
+    "The database stopped answering while the change was being saved, so it may or may not have been saved. "
+    "Check the decision record before trying again."
+)
 
 
 def database_url(url: str) -> URL:
@@ -98,8 +114,23 @@ def database_url(url: str) -> URL:
     return parsed
 
 
-def build_engine(url: str) -> Engine:
-    """An engine with the pragmas SQLite needs for several processes (WAL, a busy timeout), migrated."""
+def build_engine(url: str, *, busy_timeout: float = 5.0, connect_timeout: int = 5) -> Engine:
+    """``open_engine``, migrated: what every CityBridge process uses."""
+    engine = open_engine(url, busy_timeout=busy_timeout, connect_timeout=connect_timeout)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        logger.exception("database %s unavailable at startup", engine.url.render_as_string(hide_password=True))
+        raise DatabaseUnavailableError(UNAVAILABLE) from exc
+    return engine
+
+
+def open_engine(url: str, *, busy_timeout: float = 5.0, connect_timeout: int = 5) -> Engine:
+    """An engine set up for several processes writing at once (not migrated).
+
+    SQLite waits up to ``busy_timeout`` seconds for another writer's lock; PostgreSQL gives up connecting after
+    ``connect_timeout`` seconds, so an unreachable server is reported instead of hanging the caller.
+    """
     parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).expanduser().parent
@@ -107,26 +138,63 @@ def build_engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseUnavailableError(f"Cannot create the database folder {folder}: {exc.strerror}.") from exc
-    engine = create_engine(parsed, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = connect_timeout
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-
-    try:
-        migrate(engine)
-    except OperationalError as exc:
-        logger.exception("database %s unavailable at startup", parsed.render_as_string(hide_password=True))
-        raise DatabaseUnavailableError(UNAVAILABLE) from exc
+        _sqlite_transactions(engine, busy_timeout)
     return engine
 
 
+def _sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
+    """Let SQLAlchemy, not pysqlite, begin SQLite transactions (SQLAlchemy's documented recipe).
+
+    pysqlite's legacy mode begins a transaction only at the first INSERT/UPDATE/DELETE, so a SELECT before an
+    UPDATE reads outside it and two processes can both change the same decision from the same old state.
+    With the driver in autocommit, every SQLAlchemy transaction starts with an explicit BEGIN: ``BEGIN
+    IMMEDIATE`` for writes (see ``writer``), which takes the write lock up front, so read-modify-write
+    transactions run one at a time and never fail half-way for want of the lock; plain ``BEGIN`` for reads,
+    which then see one consistent snapshot. WAL lets those reads go on while someone writes.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={max(0, round(busy_timeout * 1000))}")
+        # Several processes opening a new database at once can each find the switch to WAL locked, and SQLite
+        # answers that at once rather than waiting out the busy timeout: wait here instead.
+        Retrying(
+            stop=stop_after_delay(busy_timeout),
+            wait=wait_random(0.01, 0.05),
+            retry=retry_if_exception(_locked),
+            reraise=True,
+        )(cursor.execute, "PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` for write transactions: on SQLite they take the write lock at BEGIN (``_sqlite_transactions``)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 def migrate(engine: Engine, attempts: int = 5) -> None:
-    """Bring the schema to the newest Alembic revision (several processes may start at once)."""
+    """Bring the schema to the newest Alembic revision (several processes may start at once).
+
+    One process migrates at a time: on PostgreSQL the others wait on an advisory lock held until the
+    migration commits (DDL is transactional there), then find the schema current; on SQLite the write
+    transaction's lock does the same, and the retries cover a lock that outlasts the busy timeout.
+    """
     from alembic import command  # noqa: PLC0415 - only needed at startup
     from alembic.config import Config  # noqa: PLC0415
 
@@ -134,7 +202,9 @@ def migrate(engine: Engine, attempts: int = 5) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     for attempt in range(attempts):
         try:
-            with engine.begin() as connection:
+            with writer(engine).begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
             return
@@ -148,7 +218,7 @@ class EventLedger:
     """Remembers which Slack deliveries were handled, so a retry or a second replica answers once."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._engine = writer(engine)
 
     def first_time(self, event_id: str) -> bool:
         """True exactly once per id, across processes sharing the database."""

@@ -16,6 +16,7 @@ from bot.assistant.results import (
 )
 from bot.assistant.summarize import Summarizer
 from bot.assistant.translate import Translator
+from bot.decisions.draft import DecisionSuggestion, ThreadMessage, draft_from_thread
 from ingest.documents import Section
 
 
@@ -31,6 +32,8 @@ class Skills(Protocol):
     def summarize(self, sections: Sequence[Section]) -> SummaryResult: ...
 
     def review(self, text: str) -> ReviewResult: ...
+
+    def draft_decision(self, messages: Sequence[ThreadMessage], focus_ts: str = "") -> DecisionSuggestion: ...
 
 
 class GroundedSkills:
@@ -58,3 +61,6 @@ class GroundedSkills:
 
     def review(self, text: str) -> ReviewResult:
         return self._translator.review(text)
+
+    def draft_decision(self, messages: Sequence[ThreadMessage], focus_ts: str = "") -> DecisionSuggestion:
+        return draft_from_thread(messages, focus_ts=focus_ts)

@@ -35,9 +35,9 @@ def to_markdown(decision: Decision) -> str:
         f"- Date: {decision.date}",
     ]
     if decision.decided_by:
-        lines.append(f"- Deciders: {decision.decided_by}")
+        lines.append(f"- Deciders: {decision.name_of(decision.decided_by)}")
     if decision.participants:
-        lines.append(f"- Participants: {', '.join(decision.participants)}")
+        lines.append(f"- Participants: {', '.join(decision.name_of(p) for p in decision.participants)}")
     if decision.tags:
         lines.append(f"- Tags: {', '.join(decision.tags)}")
     if decision.supersedes:
@@ -80,7 +80,8 @@ def export(decisions: Sequence[Decision], fmt: str, out: Path) -> list[Path]:
             writer.writeheader()
             for d in decisions:
                 row = d.model_dump(mode="json")
-                row["participants"] = "; ".join(d.participants)
+                row["decided_by"] = d.name_of(d.decided_by)
+                row["participants"] = "; ".join(d.name_of(p) for p in d.participants)
                 row["tags"] = "; ".join(d.tags)
                 writer.writerow({field: row.get(field) or "" for field in CSV_FIELDS})
         return [path]

@@ -21,6 +21,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_TAGS = 20
+MAX_NAMES = 200
 
 
 class SourceRef(BaseModel):
@@ -48,6 +49,20 @@ class DecisionDraft(BaseModel):
     channel: str = ""
     permalink: str = ""
     sources: list[SourceRef] = Field(default_factory=list)
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Display names of the Slack users the record mentions (user id → name), for readers "
+        "outside Slack: the public pages and the exports show names, not ids.",
+    )
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        return {key[:64]: " ".join(name.split())[:100] for key, name in list(value.items())[:MAX_NAMES] if name.strip()}
+
+    def name_of(self, who: str) -> str:
+        """How a person is shown outside Slack: their name when the record knows it."""
+        return self.names.get(who, who)
 
     @field_validator("title")
     @classmethod

@@ -1,37 +1,94 @@
 """The decision record on SQLAlchemy: every change is an event; the current state is kept in step with it.
 
 Each write is one transaction: the id comes from a counter row updated inside it, so ids are unique
-and gapless across processes, and a process killed mid-write leaves no half-written decision.
+and gapless across processes, and a process killed mid-write leaves no half-written decision. Changes
+read the decision under a write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE), so two
+people changing the same decision at once are applied one after the other, never both from the same
+old state.
+
+A database that stops answering is waited out: a write is retried with backoff for ``retry_seconds``,
+then the caller gets DatabaseUnavailableError saying nothing was saved. A failed transaction was rolled
+back, so retrying it is safe, with one exception: a commit whose acknowledgement was lost may have
+landed. Every add() therefore stores a write key; a retry looks for it first and returns the decision
+the lost commit saved instead of adding a second one. A retried status change or supersede whose
+change is already the last event, by the same person, is likewise not applied twice. If retries run out
+after such a commit, the message says the change may have been saved rather than that nothing was.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import time
-from collections.abc import Sequence
-from typing import Any
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from bot.decisions.models import Decision, DecisionDraft, DecisionEvent, check_transition, decision_id
 from bot.errors import InputError
-from bot.store import UNAVAILABLE, DatabaseUnavailableError, counters, decision_events, decisions
+from bot.store import (
+    UNAVAILABLE,
+    UNAVAILABLE_READ,
+    UNCERTAIN,
+    DatabaseUnavailableError,
+    counters,
+    decision_events,
+    decisions,
+    writer,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Reads retry briefly: someone is waiting for an answer, and nothing is lost by asking them to try again.
+READ_RETRY_SECONDS = 2.0
+MAX_WRITE_KEY = 64
+SQLITE_BUGS = ("no such ", "syntax error", "table ", "near ")  # messages of SQL mistakes, not of outages
 
 
 class DecisionNotFoundError(InputError):
     pass
 
 
+@dataclass
+class _Attempts:
+    """What the attempts of one operation have seen, for the retry checks and the final message."""
+
+    count: int = 0
+    committing: bool = False
+    uncertain: bool = False  # some attempt failed while committing: its change may have been saved
+
+
 class DecisionStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, retry_seconds: float = 10.0) -> None:
         self._engine = engine
+        self._writer = writer(engine)
+        self._retry_seconds = max(0.0, retry_seconds)
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def add(self, draft: DecisionDraft, *, actor: str) -> Decision:
-        """Store a new decision and its ``created`` event; returns it with its id."""
-        with self._write() as connection:
+    def add(self, draft: DecisionDraft, *, actor: str, key: str | None = None) -> Decision:
+        """Store a new decision and its ``created`` event; returns it with its id.
+
+        ``key`` (up to 64 characters) makes the call idempotent across callers too: a second add with the
+        same key (a redelivered Slack submission) returns the decision the first one stored. Without it,
+        each call gets its own key, which protects its own retries.
+        """
+        write_key = key if key is not None else uuid.uuid4().hex
+        if not write_key or len(write_key) > MAX_WRITE_KEY:
+            raise InputError(f"A write key must be 1 to {MAX_WRITE_KEY} characters.")
+
+        def work(connection: Connection, retrying: bool) -> Decision:
+            if retrying or key is not None:
+                existing = _by_key(connection, write_key)
+                if existing is not None:
+                    return existing
             number = connection.execute(
                 update(counters)
                 .where(counters.c.name == "decision")
@@ -42,15 +99,29 @@ class DecisionStore:
             decision = Decision(
                 **draft.model_dump(), id=decision_id(number), number=number, created_at=now, updated_at=now
             )
-            connection.execute(insert(decisions).values(**_row(decision)))
+            connection.execute(insert(decisions).values(**_row(decision), write_key=write_key))
             _event(connection, decision.id, "created", actor, now, draft.model_dump(mode="json"))
             return decision
 
+        try:
+            return self._run(work, write=True)
+        except IntegrityError:
+            # Another transaction with this key committed first (a lost acknowledgement that landed late, or
+            # the same key sent twice at once); its decision is the answer.
+            existing = self._run(lambda connection, _: _by_key(connection, write_key), write=False)
+            if existing is None:
+                raise
+            return existing
+
     def set_status(self, identifier: str, status: str, *, actor: str) -> Decision:
-        with self._write() as connection:
-            current = self._load(connection, identifier)
+        def work(connection: Connection, retrying: bool) -> Decision:
+            current = self._load(connection, identifier, lock=True)
+            if retrying and current.status == status and _last_change_is(connection, current.id, actor, "status"):
+                return current  # an earlier attempt's commit landed; its acknowledgement was lost
             check_transition(current.status, status)
             return self._change(connection, current, {"status": status}, "status", actor)
+
+        return self._run(work, write=True)
 
     def supersede(self, old_id: str, new_id: str, *, actor: str) -> tuple[Decision, Decision]:
         """``new_id`` replaces ``old_id``; refuses self-links and finished decisions.
@@ -58,10 +129,18 @@ class DecisionStore:
         Only a live decision may supersede, and the one it replaces becomes superseded, so every link
         points from a live decision to a finished one: no chain of links can loop back.
         """
-        if old_id.upper() == new_id.upper():
+        if _key(old_id) == _key(new_id):
             raise InputError("A decision cannot supersede itself.")
-        with self._write() as connection:
-            old, new = self._load(connection, old_id), self._load(connection, new_id)
+
+        def work(connection: Connection, retrying: bool) -> tuple[Decision, Decision]:
+            old, new = self._load_locked_pair(connection, old_id, new_id)
+            if (
+                retrying
+                and old.superseded_by == new.id
+                and new.supersedes == old.id
+                and _last_change_is(connection, new.id, actor, "supersedes")
+            ):
+                return old, new  # an earlier attempt's commit landed; its acknowledgement was lost
             if old.status == "superseded":
                 raise InputError(f"{old.id} is already superseded by {old.superseded_by}.")
             if new.status in ("superseded", "rejected"):
@@ -70,16 +149,19 @@ class DecisionStore:
             new = self._change(connection, new, {"supersedes": old.id}, "supersedes", actor)
             return old, new
 
+        return self._run(work, write=True)
+
     # -- reading ------------------------------------------------------------------------------------
 
     def get(self, identifier: str) -> Decision:
-        with self._read() as connection:
-            return self._load(connection, identifier)
+        return self._run(lambda connection, _: self._load(connection, identifier), write=False)
 
     def all(self) -> list[Decision]:
-        with self._read() as connection:
+        def work(connection: Connection, _: bool) -> list[Decision]:
             rows = connection.execute(select(decisions.c.data).order_by(decisions.c.number)).scalars()
             return [Decision.model_validate_json(row) for row in rows]
+
+        return self._run(work, write=False)
 
     def search(self, query: str) -> list[Decision]:
         """Decisions whose words contain every word of ``query`` (title, text, context, tags, id)."""
@@ -101,7 +183,7 @@ class DecisionStore:
         return found
 
     def history(self, identifier: str) -> list[DecisionEvent]:
-        with self._read() as connection:
+        def work(connection: Connection, _: bool) -> list[DecisionEvent]:
             current = self._load(connection, identifier)
             rows = connection.execute(
                 select(decision_events)
@@ -120,22 +202,64 @@ class DecisionStore:
                 for r in rows
             ]
 
+        return self._run(work, write=False)
+
     # -- plumbing -----------------------------------------------------------------------------------
 
-    def _write(self) -> Any:
-        return _Guard(self._engine, write=True)
+    def _run(self, work: Callable[[Connection, bool], T], *, write: bool) -> T:
+        """``work`` in one transaction, retried while the database is unavailable.
 
-    def _read(self) -> Any:
-        return _Guard(self._engine, write=False)
+        ``work`` is told whether this is a retry, so it can check whether an earlier attempt's commit
+        landed. Failures that are not about availability (bad input, a bug) are raised at once.
+        """
+        attempts = _Attempts()
+        engine = self._writer if write else self._engine
 
-    def _load(self, connection: Connection, identifier: str) -> Decision:
-        key = identifier.strip().upper()
-        if key.isdigit():
-            key = decision_id(int(key))
-        data = connection.execute(select(decisions.c.data).where(decisions.c.id == key)).scalar_one_or_none()
+        def once() -> T:
+            attempts.count += 1
+            attempts.committing = False
+            try:
+                with engine.begin() as connection:
+                    result = work(connection, attempts.count > 1)
+                    attempts.committing = write  # leaving the block commits
+            except DBAPIError:
+                attempts.uncertain = attempts.uncertain or attempts.committing
+                raise
+            return result
+
+        limit = self._retry_seconds if write else min(self._retry_seconds, READ_RETRY_SECONDS)
+        retrying = Retrying(
+            stop=stop_after_delay(limit),
+            wait=_backoff(limit),
+            retry=retry_if_exception(_unavailable),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(once)
+        except DBAPIError as exc:
+            if not _unavailable(exc):
+                raise
+            message = UNCERTAIN if attempts.uncertain else UNAVAILABLE if write else UNAVAILABLE_READ
+            logger.warning("giving up after %d attempts: %s", attempts.count, _reason(exc))
+            raise DatabaseUnavailableError(message) from exc
+
+    def _load(self, connection: Connection, identifier: str, *, lock: bool = False) -> Decision:
+        """The decision; ``lock`` holds its row until the transaction ends (PostgreSQL; SQLite's write
+        transactions already hold the whole database)."""
+        query = select(decisions.c.data).where(decisions.c.id == _key(identifier))
+        data = connection.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         if data is None:
             raise DecisionNotFoundError(f"There is no decision {identifier!r}.")
         return Decision.model_validate_json(data)
+
+    def _load_locked_pair(self, connection: Connection, first: str, second: str) -> tuple[Decision, Decision]:
+        """Both decisions, locked in id order: two supersedes naming the same pair can then not deadlock."""
+        loaded = {
+            identifier: self._load(connection, identifier, lock=True)
+            for identifier in sorted((first, second), key=_key)
+        }
+        return loaded[first], loaded[second]
 
     def _change(
         self, connection: Connection, current: Decision, changes: dict[str, Any], kind: str, actor: str
@@ -147,26 +271,63 @@ class DecisionStore:
         return updated
 
 
-class _Guard:
-    """A transaction whose database failures become one clear, safe message."""
+def _key(identifier: str) -> str:
+    """``dec-7``, ``7`` and ``DEC-0007`` name the same decision."""
+    key = identifier.strip().upper()
+    return decision_id(int(key)) if key.isdigit() else key
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
-        self._engine = engine
-        self._write = write
-        self._context: Any = None
 
-    def __enter__(self) -> Connection:
-        try:
-            self._context = self._engine.begin() if self._write else self._engine.connect()
-            return self._context.__enter__()  # type: ignore[no-any-return]
-        except OperationalError as exc:
-            raise DatabaseUnavailableError(UNAVAILABLE) from exc
+def _by_key(connection: Connection, write_key: str) -> Decision | None:
+    data = connection.execute(select(decisions.c.data).where(decisions.c.write_key == write_key)).scalar_one_or_none()
+    return None if data is None else Decision.model_validate_json(data)
 
-    def __exit__(self, *exc_info: Any) -> None:
-        try:
-            self._context.__exit__(*exc_info)
-        except OperationalError as exc:
-            raise DatabaseUnavailableError(UNAVAILABLE) from exc
+
+def _last_change_is(connection: Connection, identifier: str, actor: str, kind: str) -> bool:
+    """Whether the newest event of ``identifier`` is a ``kind`` change by ``actor`` (an earlier attempt's)."""
+    last = connection.execute(
+        select(decision_events.c.kind, decision_events.c.actor)
+        .where(decision_events.c.decision_id == identifier)
+        .order_by(decision_events.c.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    return last is not None and (last.kind, last.actor) == (kind, _actor(actor))
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Failures worth waiting out: the database is locked, down, unreachable, or dropped the connection.
+
+    SQLite also calls a missing table or bad SQL an OperationalError; those are bugs, raised at once.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig).startswith(SQLITE_BUGS):
+        return False
+    return isinstance(exc, OperationalError) or exc.connection_invalidated
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+
+
+def _backoff(limit: float) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with jitter (writers that failed together retry apart), cut short at ``limit``
+    so the last attempt is made at the deadline rather than given up a long sleep early."""
+    jittered = wait_random_exponential(multiplier=0.05, max=1.0)
+
+    def wait(state: RetryCallState) -> float:
+        return max(0.0, min(jittered(state), limit - (state.seconds_since_start or 0.0)))
+
+    return wait
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "database unavailable (attempt %d, %.1fs so far): %s; retrying",
+        state.attempt_number,
+        state.seconds_since_start,
+        _reason(exc) if exc else "unknown",
+    )
 
 
 def _row(decision: Decision) -> dict[str, Any]:
@@ -185,11 +346,15 @@ def _event(connection: Connection, identifier: str, kind: str, actor: str, at: f
         insert(decision_events).values(
             decision_id=identifier,
             kind=kind,
-            actor=actor[:128] or "unknown",
+            actor=_actor(actor),
             at=at,
             changes=json.dumps(changes, default=str),
         )
     )
+
+
+def _actor(actor: str) -> str:
+    return actor[:128] or "unknown"
 
 
 def as_rows(items: Sequence[Decision]) -> list[dict[str, Any]]:

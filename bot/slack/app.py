@@ -16,10 +16,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.assistant.skills import Skills
+from bot.decisions.desk import DecisionDesk
 from bot.errors import CityBridgeError
 from bot.settings import Settings
 from bot.slack import blocks
+from bot.slack import decision_blocks as cards
 from bot.slack.blocks import HomeStats
+from bot.slack.decisions import NOT_SET_UP, decisions_reply, register_decisions
 from bot.store import EventLedger
 from ingest.documents import LoadError, Section
 from ingest.loaders import UnsupportedFileError, load_file
@@ -28,7 +31,7 @@ from knowledge.index import KnowledgeIndex
 
 logger = logging.getLogger(__name__)
 
-VERBS = ("ask", "gov", "tech", "plain", "review", "lessons", "help")
+VERBS = ("ask", "gov", "tech", "plain", "review", "lessons", "decide", "decisions", "help")
 SHORTCUTS = {  # message shortcut callback id → verb (declared in the app manifest)
     "citybridge_explain_gov": "gov",
     "citybridge_explain_tech": "tech",
@@ -142,9 +145,13 @@ def download(client: WebClient, file_id: str, max_bytes: int) -> tuple[dict[str,
 
 
 def build_app(
-    settings: Settings, skills: Callable[[], Skills], ledger: EventLedger, stats: Callable[[], HomeStats]
+    settings: Settings,
+    skills: Callable[[], Skills],
+    ledger: EventLedger,
+    stats: Callable[[], HomeStats],
+    decisions: Callable[[], DecisionDesk] | None = None,
 ) -> App:
-    """The bolt app; ``skills`` and ``stats`` are called when needed so that startup stays fast."""
+    """The bolt app; ``skills``, ``stats`` and ``decisions`` are called when needed so that startup stays fast."""
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise CityBridgeError("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run the Slack app.")
     client = WebClient(
@@ -158,7 +165,7 @@ def build_app(
         token_verification_enabled=False,
     )
     app.use(_once_per_event(ledger))
-    _register(app, settings, skills, ledger, stats)
+    _register(app, settings, skills, ledger, stats, decisions)
     return app
 
 
@@ -190,9 +197,26 @@ def _once_per_event(ledger: EventLedger) -> Callable[..., BoltResponse | None]:
 
 
 def _register(
-    app: App, settings: Settings, skills: Callable[[], Skills], ledger: EventLedger, stats: Callable[[], HomeStats]
+    app: App,
+    settings: Settings,
+    skills: Callable[[], Skills],
+    ledger: EventLedger,
+    stats: Callable[[], HomeStats],
+    decisions: Callable[[], DecisionDesk] | None,
 ) -> None:
     command = settings.slash_command
+    decision_handlers = register_decisions(app, settings, skills, decisions) if decisions is not None else None
+
+    def decision_verb(verb: str, text: str) -> blocks.SlackMessage:
+        """``decisions QUERY`` searches the record; ``decide`` needs a form, which only Slack can open."""
+        if decisions is None:
+            return blocks.error_message(NOT_SET_UP)
+        if verb == "decisions":
+            return decisions_reply(decisions(), text, command=command, public_url=settings.public_url)
+        return blocks.error_message(
+            "Logging a decision needs a form.",
+            f"Use _Log as decision_ on the message that settles it, or type `{command} decide`.",
+        )
 
     def reply_in_thread(event: dict[str, Any], client: WebClient, *, in_thread: bool) -> None:
         channel, ts = event["channel"], event["ts"]
@@ -201,7 +225,10 @@ def _register(
         if verb == "ask" and event.get("thread_ts"):
             text = thread_question(client, channel, event["thread_ts"], ts, text)
         _react(client, "reactions_add", channel, ts)
-        message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
+        if verb in ("decide", "decisions"):
+            message = decision_verb(verb, text)
+        else:
+            message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
         try:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
         finally:
@@ -253,7 +280,13 @@ def _register(
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
     def on_home(event: dict[str, Any], client: WebClient) -> None:
-        view = blocks.home_view(command, stats())
+        recent: list[Any] = []
+        if decisions is not None:
+            try:
+                recent = cards.recent_decisions_blocks(decisions().recent(5), public_url=settings.public_url)
+            except CityBridgeError as exc:
+                recent = [blocks.context(f"Recent decisions are unavailable: {exc}")]
+        view = blocks.home_view(command, stats(), recent)
         client.views_publish(user_id=event["user"], view=view)
 
     def ack_event(ack: Ack) -> None:
@@ -264,14 +297,22 @@ def _register(
         if verb == "help":
             message = blocks.help_message(command)
             ack(text=message.text, blocks=message.blocks)
+        elif verb == "decide" and decision_handlers is not None:
+            ack()  # the form opens in a moment
         else:
             ack(text=":hourglass_flowing_sand: Working on it…")
 
-    def run_command(body: dict[str, Any], respond: Respond) -> None:
+    def run_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         verb, text = parse_request(body.get("text", ""), strict=True)
         if verb == "help":
             return
-        message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
+        if verb == "decide" and decision_handlers is not None:
+            decision_handlers.from_command(body, client, title=text)
+            return
+        if verb in ("decide", "decisions"):
+            message = decision_verb(verb, text)
+        else:
+            message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
 
     def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

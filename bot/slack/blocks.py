@@ -210,8 +210,8 @@ class HomeStats(BaseModel):
     chunks: int
 
 
-def home_view(command: str, stats: HomeStats) -> dict[str, object]:
-    """The App Home tab: what CityBridge can do and what it knows."""
+def home_view(command: str, stats: HomeStats, decisions: Sequence[Block] = ()) -> dict[str, object]:
+    """The App Home tab: what CityBridge can do, recent decisions and what it knows."""
     kinds = ", ".join(f"{count:,} {kind}" for kind, count in stats.by_kind.items()) or "nothing yet"
     body: list[Block] = [
         header("CityBridge"),
@@ -220,12 +220,13 @@ def home_view(command: str, stats: HomeStats) -> dict[str, object]:
             "Every answer cites its sources."
         ),
         DividerBlock(),
+        *decisions,
         *help_message(command).blocks_as_objects(),
         DividerBlock(),
         section(f"*Knowledge base*: {stats.documents:,} documents ({kinds}); {stats.chunks:,} passages indexed."),
         context(
             "Message shortcuts on any message: _Explain for the city_, _Explain for engineers_, "
-            "_Plain-language summary_."
+            "_Plain-language summary_, _Log as decision_."
         ),
     ]
     return {"type": "home", "blocks": [block.to_dict() for block in body[:MAX_VIEW_BLOCKS]]}
@@ -239,6 +240,8 @@ def help_message(command: str) -> SlackMessage:
         f"`{command} plain TEXT` gives a plain-language summary that keeps every key fact",
         f"`{command} review TEXT` checks a proposal against the partnership checklist",
         f"`{command} lessons TOPIC` searches the lessons-learned archive",
+        f"`{command} decide [TITLE]` logs a decision from this channel's conversation (a form opens)",
+        f"`{command} decisions [QUERY]` searches the decision record",
         f"`{command} help` shows this list",
         "You can also mention me in a thread, send me a DM, or share a file with me and say “summarize”.",
     ]

@@ -1,4 +1,5 @@
-"""The HTTP front door (ASGI): Slack's events, commands and interactivity on one URL, and a health check."""
+"""The HTTP front door (ASGI): Slack's events, commands and interactivity on one URL, a health check, and the
+public, read-only decision pages."""
 
 from __future__ import annotations
 
@@ -12,9 +13,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.decisions.store import DecisionStore
+from bot.web.decisions import DecisionPages
+from bot.web.pages import build_templates
 
-def build_web_app(bolt: App | None, *, ready: Callable[[], bool]) -> Starlette:
-    """``POST /slack/events`` (bolt verifies signatures) and ``GET /healthz``."""
+
+def build_web_app(
+    bolt: App | None,
+    *,
+    ready: Callable[[], bool],
+    decisions: DecisionStore | None = None,
+    public_url: str = "",
+) -> Starlette:
+    """``POST /slack/events`` (bolt verifies signatures), ``GET /healthz``, and ``GET /decisions[/ID]``.
+
+    ``decisions`` is the record the pages read; without it they answer 503. ``public_url`` only feeds the
+    pages' canonical links.
+    """
 
     async def slack_events(request: Request) -> Response:
         if bolt is None:
@@ -31,6 +46,12 @@ def build_web_app(bolt: App | None, *, ready: Callable[[], bool]) -> Starlette:
             return JSONResponse({"status": "ok", "slack": bolt is not None})
         return JSONResponse({"status": "starting"}, status_code=503)
 
+    pages = DecisionPages(decisions, templates=build_templates(), public_url=public_url)
     return Starlette(
-        routes=[Route("/slack/events", slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            *pages.routes(),
+        ],
+        exception_handlers=pages.exception_handlers(),
     )

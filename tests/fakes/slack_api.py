@@ -90,6 +90,8 @@ class FakeSlack:
     """Stands in for slack.com. Configure state and failures on the instance, then run it with ``serve(fake)``.
 
     * ``threads[(channel, thread_ts)]`` — the messages conversations.replies returns (default: the parent alone).
+    * ``history[channel]`` — the messages conversations.history returns, newest first as Slack does
+      (a channel with no entry answers ``not_in_channel``).
     * ``files[file_id]`` — ``{"name", "mimetype", "size", "content": bytes, ...}`` for files.info and downloads.
     * ``users[user_id]`` / ``channels[channel_id]`` — fields merged over generated users.info / conversations.info.
     * ``fail[method] = "error"`` answers ``{"ok": false, "error": ...}`` (``"ratelimited"`` answers HTTP 429);
@@ -108,6 +110,7 @@ class FakeSlack:
     token: str = ""
     calls: list[Call] = field(default_factory=list)
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -271,6 +274,8 @@ class FakeSlack:
             "chat.postEphemeral": self._post_ephemeral,
             "chat.delete": self._delete,
             "conversations.replies": self._replies,
+            "conversations.history": self._history,
+            "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info,
             "reactions.add": self._reaction_add,
             "reactions.remove": self._reaction_remove,
@@ -388,6 +393,28 @@ class FakeSlack:
             "has_more": False,
             "response_metadata": {"next_cursor": ""},
         }
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        if not channel:
+            return _error("channel_not_found")
+        messages = self.history.get(channel)
+        if messages is None:
+            return _error("not_in_channel")
+        limit = int(params.get("limit") or 100)
+        return {
+            "ok": True,
+            "messages": [dict(message) for message in messages[:limit]],
+            "has_more": len(messages) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel") or ""), str(params.get("message_ts") or "")
+        if not channel or not ts:
+            return _error("channel_not_found" if not channel else "message_not_found")
+        link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _conversation_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel") or "")

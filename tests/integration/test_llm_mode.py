@@ -148,3 +148,28 @@ def test_bad_llm_setting_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LLMConfigError, match="provider:model"):
         build_chat_model(Settings(home=tmp_path, llm="gpt-4o"))
     assert build_chat_model(Settings(home=tmp_path)) is None
+
+
+def test_decision_draft_is_written_by_the_model_and_keeps_thread_facts(library: Services) -> None:
+    from bot.decisions.draft import ThreadMessage
+
+    thread = [
+        ThreadMessage("U0CLERK01", "Which storage for body-camera video, vendor cloud or on-premises?", "1.1"),
+        ThreadMessage("U0MANAGER", "We'll use the vendor's US-region cloud because it supports legal holds.", "1.2"),
+    ]
+    reply = json.dumps(
+        {
+            "title": "Store body-camera video in the vendor's US-region cloud",
+            "decision": "Body-camera video will be stored in the vendor's US-region cloud.",
+            "context": "It supports legal holds.",
+            "options": ["Vendor cloud", "On-premises", " "],
+        }
+    )
+    draft = skills(library, FakeListChatModel(responses=[reply])).draft_decision(thread, "1.2")
+    assert draft.mode == "llm" and draft.title == "Store body-camera video in the vendor's US-region cloud"
+    assert draft.options == ["Vendor cloud", "On-premises"]
+    assert draft.participants == ["U0CLERK01", "U0MANAGER"] and draft.decided_by == "U0MANAGER"
+
+    fallback = skills(library, FakeListChatModel(responses=["no idea"])).draft_decision(thread, "1.2")
+    assert fallback.mode == "grounded" and "picks sentences from the thread" in fallback.notice
+    assert fallback.title == "Use the vendor's US-region cloud"

@@ -175,11 +175,13 @@ def test_the_manifest_declares_every_surface_the_app_listens_to() -> None:
     import yaml
 
     from bot.slack.app import SHORTCUTS
+    from bot.slack.decision_blocks import LOG_DECISION
 
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot/slack/manifest.yaml").read_text())
     features = manifest["features"]
     assert [c["command"] for c in features["slash_commands"]] == ["/citybridge"]
-    assert {s["callback_id"] for s in features["shortcuts"]} == set(SHORTCUTS)
+    assert {s["callback_id"] for s in features["shortcuts"]} == {*SHORTCUTS, LOG_DECISION}
+    assert any(s["name"] == "Log as decision" and s["type"] == "message" for s in features["shortcuts"])
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_mention",
         "app_home_opened",
