@@ -19,6 +19,9 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
     "${run[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1
 fi
 # loopback only, socket in the cluster folder; enough connections for 8 writers plus the test's own
-"${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >&2
+if ! "${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200" start >&2; then
+    cat "$dir/server.log" >&2
+    exit 1
+fi
 echo "postgresql://postgres@127.0.0.1:$port/postgres"

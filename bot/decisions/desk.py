@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.decisions.models import Decision, DecisionDraft, SourceRef
 from bot.decisions.store import DecisionStore
-from bot.store import decision_cards
+from bot.store import decision_cards, writer
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class DecisionDesk:
 
     def remember_card(self, decision_id: str, channel: str, ts: str) -> None:
         try:
-            with self._engine.begin() as connection:
+            with writer(self._engine).begin() as connection:
                 connection.execute(insert(decision_cards).values(decision_id=decision_id, channel=channel, ts=ts))
         except IntegrityError:
             pass  # already remembered

@@ -143,7 +143,9 @@ def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], 
     }
 
 
-def supersede_modal(decision: Decision, metadata: Mapping[str, Any]) -> dict[str, Any]:
+def supersede_modal(decision: Decision, metadata: Mapping[str, Any], *, problem: str = "") -> dict[str, Any]:
+    """Asks for the newer decision; ``problem`` says why the last try did not go through."""
+    warning = [context(f":warning: {escape(problem)}").to_dict()] if problem else []
     return {
         "type": "modal",
         "callback_id": SUPERSEDE_MODAL,
@@ -152,6 +154,7 @@ def supersede_modal(decision: Decision, metadata: Mapping[str, Any]) -> dict[str
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": pack_metadata({**metadata, "old": decision.id}),
         "blocks": [
+            *warning,
             section(f"*{decision.id}* {escape(decision.title)} will be marked superseded.").to_dict(),
             _text_input(
                 "replacement", "The newer decision's id", "", max_length=16, hint="For example DEC-0042"

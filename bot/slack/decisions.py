@@ -25,11 +25,10 @@ from bot.assistant.skills import Skills
 from bot.decisions.desk import DecisionDesk
 from bot.decisions.draft import DecisionSuggestion, ThreadMessage
 from bot.decisions.models import Decision, DecisionDraft, SourceRef
-from bot.errors import CityBridgeError, InputError
+from bot.errors import CityBridgeError
 from bot.settings import Settings
 from bot.slack import decision_blocks as cards
 from bot.slack.blocks import SlackMessage, error_message
-from bot.store import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class DecisionHandlers:
         draft = draft.model_copy(update={"names": self._names.resolve(client, people)})
         try:
             decision = self._desk().add(draft, actor=self._names.actor(client, user), key=f"slack-view:{view['id']}")
-        except (DatabaseUnavailableError, CityBridgeError) as exc:
+        except CityBridgeError as exc:  # an unreachable database (after retries), or a refused input
             self._not_saved(client, view["id"], user, fields, metadata, str(exc))
             return
         problems = self._publish(client, decision, metadata)
@@ -228,23 +227,40 @@ class DecisionHandlers:
         client.views_open(trigger_id=body["trigger_id"], view=cards.supersede_modal(decision, {}))
 
     def submit_supersede(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Mistakes that need no database are shown in the form at once; then the form says "Superseding…"
+        while the change is written (the database may need retries, longer than Slack waits for an ack)."""
         view = body["view"]
         user = str(body.get("user", {}).get("id", ""))
-        old = str(cards.unpack_metadata(view.get("private_metadata", "")).get("old", ""))
+        metadata = cards.unpack_metadata(view.get("private_metadata", ""))
+        old = str(metadata.get("old", ""))
         values = view.get("state", {}).get("values", {})
         replacement = str(values.get("replacement", {}).get("value", {}).get("value") or "").strip()
+        problem = ""
         if not self._settings.may_change_decisions(user):
-            ack(response_action="errors", errors={"replacement": "You are not one of the decision editors."})
+            problem = "You are not one of the decision editors."
+        elif not replacement:
+            problem = "Give the id of the decision that replaces this one."
+        elif replacement.upper() == old.upper():
+            problem = "A decision cannot supersede itself."
+        if problem:
+            ack(response_action="errors", errors={"replacement": problem})
             return
+        ack(response_action="update", view=_notice_view(f"Superseding {old}…", closable=False))
         try:
             old_decision, new_decision = self._desk().supersede(old, replacement, actor=self._names.actor(client, user))
-        except (InputError, DatabaseUnavailableError) as exc:
-            ack(response_action="errors", errors={"replacement": str(exc)[:150]})
+        except CityBridgeError as exc:
+            try:
+                current = self._desk().store.get(old)
+                again = cards.supersede_modal(current, metadata, problem=f"{exc} Nothing was changed.")
+            except CityBridgeError:
+                again = _notice_view(f":warning: {exc} Nothing was changed.")
+            client.views_update(view_id=view["id"], view=again)
             return
-        ack()
         note = cards.status_note(user, old_decision, f"replaced with *{new_decision.id}*:")
         self._refresh(client, old_decision, None, note=note)
         self._refresh(client, new_decision, None, note="")
+        done = f":white_check_mark: *{old_decision.id}* is now superseded by *{new_decision.id}*."
+        client.views_update(view_id=view["id"], view=_notice_view(done))
 
     # -- plumbing -------------------------------------------------------------------------------------
 

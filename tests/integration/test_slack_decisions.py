@@ -335,9 +335,16 @@ def test_decide_command_drafts_from_the_channel_and_supersede_links_both(running
     payload["view"] = {**modal, "state": bad}
     refused = post(running, payload).json()
     assert refused["response_action"] == "errors" and "itself" in refused["errors"]["replacement"]
+    missing = {"values": {"replacement": {"value": {"type": "plain_text_input", "value": "DEC-0099"}}}}
+    payload["view"] = {**modal, "state": missing}
+    assert post(running, payload).json()["response_action"] == "update"  # "Superseding…" while it is written
+    retry = running.fake.wait_for("views.update", count=5, timeout=10)[-1]
+    assert "There is no decision" in json.dumps(retry.blocks) and "Nothing was changed" in json.dumps(retry.blocks)
     good = {"values": {"replacement": {"value": {"type": "plain_text_input", "value": "dec-0002"}}}}
-    payload["view"] = {**modal, "state": good}
-    assert post(running, payload).text in ("", "null")
+    payload["view"] = {**running.fake.views[retry.params["view_id"]], "state": good}
+    assert post(running, payload).json()["response_action"] == "update"
+    done = running.fake.wait_for("views.update", count=6, timeout=10)[-1]
+    assert "superseded by *DEC-0002*" in json.dumps(done.blocks)
     old, new = running.store.get("DEC-0001"), running.store.get("DEC-0002")
     assert (old.status, old.superseded_by, new.supersedes) == ("superseded", "DEC-0002", "DEC-0001")
     updated = running.fake.wait_for("chat.update", count=1, timeout=10)
