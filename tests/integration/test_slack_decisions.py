@@ -3,6 +3,7 @@ it, the real database (SQLite and PostgreSQL), the real knowledge base, the CLI 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 import uvicorn
 from pydantic import SecretStr
 
@@ -30,6 +32,7 @@ from bot.store import EventLedger
 from bot.web.app import build_web_app
 from tests.conftest import make_services
 from tests.fakes.slack_api import FakeSlack, check_view, load_payload, serve, sign
+from tests.fakes.tcp_forwarder import TcpForwarder, tcp_forwarder
 from tests.integration.test_slack_app import _free_port
 
 SECRET = "decision-signing-secret"
@@ -59,6 +62,25 @@ class Running:
     store: DecisionStore
     database: str
     server: uvicorn.Server
+    forwarder: TcpForwarder | None  # PostgreSQL is reached through it, so a test can take the database away
+
+    @contextlib.contextmanager
+    def database_outage(self) -> Iterator[None]:
+        """The database stops answering: SQLite is locked by someone else, PostgreSQL's network goes away."""
+        if self.forwarder is not None:
+            self.forwarder.down()
+            try:
+                yield
+            finally:
+                self.forwarder.up()
+            return
+        blocker = sqlite3.connect(self.database.removeprefix("sqlite:///"), timeout=1)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            blocker.rollback()
+            blocker.close()
 
 
 def thread() -> list[dict[str, Any]]:
@@ -75,7 +97,13 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
     home = tmp_path / "home"
     shutil.copytree(library.settings.home / "index", home / "index")
     port = _free_port()
-    with serve(FakeSlack()) as fake:
+    with contextlib.ExitStack() as stack:
+        forwarder = None
+        if not database_url.startswith("sqlite"):
+            parsed = sqlalchemy.make_url(database_url)
+            forwarder = stack.enter_context(tcp_forwarder(parsed.host or "127.0.0.1", parsed.port or 5432))
+            database_url = parsed.set(host="127.0.0.1", port=forwarder.port).render_as_string(hide_password=False)
+        fake = stack.enter_context(serve(FakeSlack()))
         fake.threads[(CHANNEL, THREAD)] = thread()
         fake.users[EDITOR] = {"real_name": "Dana Whitfield", "profile": {"real_name": "Dana Whitfield"}}
         services = make_services(
@@ -108,7 +136,7 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
                     break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        yield Running(url, fake, services, services.decisions, database_url, server)
+        yield Running(url, fake, services, services.decisions, database_url, server, forwarder)
         server.should_exit = True
         services.close()
 
@@ -261,6 +289,14 @@ def test_a_decision_logged_from_a_thread_appears_everywhere(running: Running, tm
     [found] = running.fake.wait_for("response_url", timeout=10)
     assert "DEC-0001" in json.dumps(found.params) and "/decisions/DEC-0001" in json.dumps(found.params)
 
+    home: dict[str, Any] = json.loads(json.dumps(load_payload("event_callback.app_home_opened.json")))
+    home["event_id"] = "Ev-decision-home"
+    raw_home = json.dumps(home).encode()
+    headers = {"Content-Type": "application/json", **sign(raw_home, SECRET)}
+    assert httpx.post(f"{running.url}/slack/events", content=raw_home, headers=headers, timeout=10).status_code == 200
+    [published] = running.fake.wait_for("views.publish", timeout=10)
+    assert "Recent decisions" in json.dumps(published.blocks) and "DEC-0001" in json.dumps(published.blocks)
+
     # the public page, in a real browser
     page_text = browser_text(f"{running.url}/decisions/DEC-0001", tmp_path / "decision.png")
     assert "Store body-camera video in the vendor's US-region cloud" in page_text
@@ -279,21 +315,13 @@ def test_invalid_forms_are_refused_in_the_form_and_nothing_is_saved(running: Run
 
 
 def test_a_database_outage_gives_the_form_back_and_a_copy_by_dm(running: Running) -> None:
-    if not running.database.startswith("sqlite"):
-        pytest.skip("the outage here is a held SQLite lock; PostgreSQL outages are covered in test_decision_integrity")
     form = log_as_decision(running)
-    path = running.database.removeprefix("sqlite:///")
-    blocker = sqlite3.connect(path, timeout=1)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with running.database_outage():
         submit(running, form, title="Keep video for 7 years")
         dm = next(c for c in running.fake.wait_for("chat.postMessage", timeout=30) if c.params["channel"] == EDITOR)
         assert "not saved" in dm.params["text"] and "Keep video for 7 years" in dm.params["text"]
         back = running.fake.wait_for("views.update", count=2, timeout=10)[-1]
         assert "Keep video for 7 years" in json.dumps(back.params) and "nothing was saved" in json.dumps(back.params)
-    finally:
-        blocker.rollback()
-        blocker.close()
     assert running.store.all() == []
     again = running.fake.views[back.params["view_id"]]
     submit(running, again)
