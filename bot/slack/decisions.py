@@ -73,19 +73,40 @@ class DecisionHandlers:
         message = body.get("message", {})
         focus = str(message.get("ts", ""))
         thread_ts = str(message.get("thread_ts") or focus)
-        opened = client.views_open(trigger_id=body["trigger_id"], view=cards.loading_modal())
+        opened = self._open_form(client, body, channel)
+        if opened is None:
+            return
         messages, notice = read_thread(client, channel, thread_ts, fallback=message)
         permalink = permalink_of(client, channel, thread_ts)
         metadata = {"channel": channel, "thread_ts": thread_ts, "permalink": permalink}
-        self._fill_form(client, opened["view"], messages, focus, metadata, notice=notice)
+        self._fill_form(client, opened, messages, focus, metadata, notice=notice)
 
     def from_command(self, body: dict[str, Any], client: WebClient, title: str) -> None:
         """``/citybridge decide [TITLE]``: the channel's recent messages are the draft's source."""
         channel = str(body.get("channel_id", ""))
-        opened = client.views_open(trigger_id=body["trigger_id"], view=cards.loading_modal())
+        opened = self._open_form(client, body, channel)
+        if opened is None:
+            return
         messages, notice = read_channel(client, channel)
         metadata = {"channel": channel, "thread_ts": "", "permalink": ""}
-        self._fill_form(client, opened["view"], messages, "", metadata, notice=notice, title=title)
+        self._fill_form(client, opened, messages, "", metadata, notice=notice, title=title)
+
+    def _open_form(self, client: WebClient, body: dict[str, Any], channel: str) -> dict[str, Any] | None:
+        """The form opens at once (a trigger_id lasts 3 seconds); if Slack refuses, the person is told."""
+        try:
+            opened = client.views_open(trigger_id=body["trigger_id"], view=cards.loading_modal())
+        except SlackApiError as exc:
+            logger.warning("could not open the decision form: %s", exc.response.get("error"))
+            user = str(body.get("user", {}).get("id") or body.get("user_id") or "")
+            self._tell(
+                client,
+                {"channel": {"id": channel}},
+                user,
+                "Slack did not let me open the decision form (it may have taken too long). Please try again.",
+            )
+            return None
+        view: dict[str, Any] = opened["view"]
+        return view
 
     def _fill_form(
         self,

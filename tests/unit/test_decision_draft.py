@@ -155,3 +155,14 @@ def test_search_results_and_home_list_fit_slack() -> None:
     assert "Showing 47 of 79" in json.dumps(message.blocks)
     none = cards.decisions_message([], query="zoning", command="/citybridge")
     assert "No decision matches “zoning”" in none.text
+
+
+def test_decision_editors_come_from_a_comma_separated_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import Settings
+
+    monkeypatch.setenv("CITYBRIDGE_DECISION_EDITORS", " U0EDITOR1, ,U0EDITOR2 ")
+    limited = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert limited.decision_editors == ["U0EDITOR1", "U0EDITOR2"]
+    assert limited.may_change_decisions("U0EDITOR2") and not limited.may_change_decisions("U0OUTSIDE")
+    monkeypatch.delenv("CITYBRIDGE_DECISION_EDITORS")
+    assert Settings(_env_file=None).may_change_decisions("U0OUTSIDE")  # type: ignore[call-arg]  # empty: anyone
