@@ -120,8 +120,13 @@ def build_engine(url: str, *, busy_timeout: float = 5.0, connect_timeout: int = 
     try:
         migrate(engine)
     except OperationalError as exc:
-        logger.exception("database %s unavailable at startup", engine.url.render_as_string(hide_password=True))
-        raise DatabaseUnavailableError(UNAVAILABLE) from exc
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0][:200]
+        logger.error("database %s unavailable at startup: %s", where, reason)  # no traceback: it's not a bug
+        raise DatabaseUnavailableError(
+            f"The database at {where} is not reachable, so nothing was read or saved. "
+            "Check CITYBRIDGE_DATABASE_URL and that the server is running, then try again."
+        ) from exc
     return engine
 
 

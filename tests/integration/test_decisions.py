@@ -194,3 +194,25 @@ def test_decisions_are_indexed_so_ask_finds_them(tmp_path: Path, embedder) -> No
     assert index_decisions(services.ingestor(), [accepted], chunk_chars=services.settings.chunk_chars) > 0
     hit = services.searcher.search("body camera video storage", k=1, kind="decision")[0]
     assert hit.meta["status"] == "accepted"
+
+
+def test_cli_with_an_unreachable_database_says_so_without_a_traceback_or_the_password(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CITYBRIDGE_DATABASE_URL": f"postgresql://citybridge:hunter2@127.0.0.1:{port}/record"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--home", str(tmp_path), "decisions", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    output = " ".join((done.stdout + done.stderr).split())  # rich wraps long lines
+    assert done.returncode == 2 and "is not reachable, so nothing was read or saved" in output
+    assert "hunter2" not in output and "Traceback" not in output
