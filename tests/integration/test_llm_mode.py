@@ -173,3 +173,19 @@ def test_decision_draft_is_written_by_the_model_and_keeps_thread_facts(library: 
     fallback = skills(library, FakeListChatModel(responses=["no idea"])).draft_decision(thread, "1.2")
     assert fallback.mode == "grounded" and "picks sentences from the thread" in fallback.notice
     assert fallback.title == "Use the vendor's US-region cloud"
+
+
+def test_decision_draft_over_http_redacts_resident_data_in_the_thread(
+    library: Services, fake_openai: FakeOpenAI
+) -> None:
+    from bot.decisions.draft import ThreadMessage
+
+    fake_openai.reply = json.dumps(
+        {"title": "Call the resident back about the pothole", "decision": "Staff will call back within 2 days."}
+    )
+    thread = [ThreadMessage("U0CLERK01", RESIDENT + " Her pothole is still open.", "1.1")]
+    draft = _http_skills(library, fake_openai).draft_decision(thread, "1.1")
+    assert draft.mode == "llm" and draft.decision == "Staff will call back within 2 days."
+    sent = json.dumps(fake_openai.requests[-1])
+    assert "maria.lopez@example.com" not in sent and "555-201-4477" not in sent and "1420 North Harbor" not in sent
+    assert "pothole is still open" in sent
