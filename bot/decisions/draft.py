@@ -70,6 +70,8 @@ class DecisionSuggestion(BaseModel):
     options: list[str] = Field(default_factory=list)
     decided_by: str = ""
     participants: list[str] = Field(default_factory=list)
+    status: Literal["proposed", "accepted"] = "proposed"
+    tags: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     preselected: list[str] = Field(default_factory=list, description="doc ids of the sources that start ticked")
     mode: Literal["grounded", "llm"] = "grounded"

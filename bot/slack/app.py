@@ -212,7 +212,11 @@ def _register(
         if decisions is None:
             return blocks.error_message(NOT_SET_UP)
         if verb == "decisions":
-            return decisions_reply(decisions(), text, command=command, public_url=settings.public_url)
+            try:
+                desk = decisions()
+            except CityBridgeError as exc:
+                return blocks.error_message(str(exc))
+            return decisions_reply(desk, text, command=command, public_url=settings.public_url)
         return blocks.error_message(
             "Logging a decision needs a form.",
             f"Use _Log as decision_ on the message that settles it, or type `{command} decide`.",

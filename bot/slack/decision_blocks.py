@@ -100,7 +100,7 @@ def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], 
             element=StaticSelectElement(
                 action_id="value",
                 options=[Option(value="proposed", label="Proposed"), Option(value="accepted", label="Accepted")],
-                initial_option=Option(value="proposed", label="Proposed"),
+                initial_option=Option(value=suggestion.status, label=suggestion.status.capitalize()),
             ),
         ),
         InputBlock(
@@ -118,7 +118,13 @@ def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], 
             ),
         ),
         InputBlock(block_id="date", label="Date", element=DatePickerElement(action_id="value", initial_date=today)),
-        _text_input("tags", "Tags", "", optional=True, hint="Comma-separated, e.g. body cameras, storage"),
+        _text_input(
+            "tags",
+            "Tags",
+            ", ".join(suggestion.tags),
+            optional=True,
+            hint="Comma-separated, e.g. body cameras, storage",
+        ),
     ]
     if sources:
         options = [_source_option(i, s) for i, s in enumerate(sources)]

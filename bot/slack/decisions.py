@@ -133,7 +133,7 @@ class DecisionHandlers:
             updates["notice"] = " ".join(x for x in (notice, suggestion.notice) if x)
         suggestion = suggestion.model_copy(update=updates)
         form = cards.decision_modal(suggestion, metadata, today=dt.date.today().isoformat())
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
+        _show(client, view["id"], form, view_hash=view.get("hash"))
 
     # -- saving ---------------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ class DecisionHandlers:
         lines += [f":warning: {p}" for p in problems]
         if page:
             lines.append(f"Public page: {page}")
-        client.views_update(view_id=view["id"], view=_notice_view("\n".join(lines)))
+        _show(client, view["id"], _notice_view("\n".join(lines)))
 
     def _publish(self, client: WebClient, decision: Decision, metadata: dict[str, Any]) -> list[str]:
         """The card in the thread (or channel) it came from and in the decisions channel."""
@@ -195,15 +195,14 @@ class DecisionHandlers:
             options=fields["options"],
             decided_by=fields["decided_by"],
             participants=fields["participants"],
+            status="accepted" if fields["status"] == "accepted" else "proposed",
+            tags=[t.strip() for t in fields["tags"] if t.strip()],
             sources=[SourceRef.model_validate(s) for s in metadata.get("sources", []) if isinstance(s, dict)],
             preselected=[s.doc_id for s in fields["sources"]],
             notice=f"{why} Your text is below: press Save decision to try again.",
         )
         form = cards.decision_modal(suggestion, metadata, today=fields["date"] or dt.date.today().isoformat())
-        try:
-            client.views_update(view_id=view_id, view=form)
-        except SlackApiError:
-            logger.warning("could not put the unsaved form back for %s", user)
+        _show(client, view_id, form)
         copy = "\n".join(
             [
                 f"*Your decision was not saved.* {why}",
@@ -275,13 +274,13 @@ class DecisionHandlers:
                 again = cards.supersede_modal(current, metadata, problem=f"{exc} Nothing was changed.")
             except CityBridgeError:
                 again = _notice_view(f":warning: {exc} Nothing was changed.")
-            client.views_update(view_id=view["id"], view=again)
+            _show(client, view["id"], again)
             return
         note = cards.status_note(user, old_decision, f"replaced with *{new_decision.id}*:")
         self._refresh(client, old_decision, None, note=note)
         self._refresh(client, new_decision, None, note="")
         done = f":white_check_mark: *{old_decision.id}* is now superseded by *{new_decision.id}*."
-        client.views_update(view_id=view["id"], view=_notice_view(done))
+        _show(client, view["id"], _notice_view(done))
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -350,6 +349,14 @@ class SlackNames:
     def actor(self, client: WebClient, user: str) -> str:
         name = self.name(client, user)
         return f"{name} ({user})" if name else user
+
+
+def _show(client: WebClient, view_id: str, view: dict[str, Any], *, view_hash: str | None = None) -> None:
+    """Replace what a form shows; a form the person already closed is not an error worth more than a log line."""
+    try:
+        client.views_update(view_id=view_id, hash=view_hash, view=view)
+    except SlackApiError as exc:
+        logger.info("could not update form %s: %s", view_id, exc.response.get("error"))
 
 
 def _update(client: WebClient, channel: str, ts: str, card: SlackMessage) -> None:

@@ -317,16 +317,17 @@ def test_invalid_forms_are_refused_in_the_form_and_nothing_is_saved(running: Run
 def test_a_database_outage_gives_the_form_back_and_a_copy_by_dm(running: Running) -> None:
     form = log_as_decision(running)
     with running.database_outage():
-        submit(running, form, title="Keep video for 7 years")
+        submit(running, form, title="Keep video for 7 years", tags="retention, video")
         dm = next(c for c in running.fake.wait_for("chat.postMessage", timeout=30) if c.params["channel"] == EDITOR)
         assert "not saved" in dm.params["text"] and "Keep video for 7 years" in dm.params["text"]
         back = running.fake.wait_for("views.update", count=2, timeout=10)[-1]
         assert "Keep video for 7 years" in json.dumps(back.params) and "nothing was saved" in json.dumps(back.params)
+        assert "retention, video" in json.dumps(back.params)  # every field typed comes back
     assert running.store.all() == []
     again = running.fake.views[back.params["view_id"]]
     submit(running, again)
     running.fake.wait_for("chat.postMessage", count=3, timeout=30)
-    assert [d.title for d in running.store.all()] == ["Keep video for 7 years"]
+    assert [(d.title, d.tags) for d in running.store.all()] == [("Keep video for 7 years", ["retention", "video"])]
 
 
 def test_decide_command_drafts_from_the_channel_and_supersede_links_both(running: Running) -> None:
