@@ -210,6 +210,8 @@ class DecisionHandlers:
                 f"*Title:* {fields['title']}",
                 f"*Decision:* {fields['decision']}",
                 *([f"*Context:* {fields['context']}"] if fields["context"] else []),
+                *([f"*Options:* {'; '.join(fields['options'])}"] if fields["options"] else []),
+                *([f"*Tags:* {', '.join(t.strip() for t in fields['tags'])}"] if fields["tags"] else []),
             ]
         )
         try:
