@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from bot.decisions.store import DecisionStore
 from bot.errors import InputError
 from bot.store import DatabaseUnavailableError, build_engine
 from bot.store import database_url as store_url
+from tests.fakes.http import free_port
 
 
 @pytest.fixture
@@ -98,9 +98,7 @@ def test_an_unreachable_database_is_reported_and_nothing_is_half_written(databas
     if database_url.startswith("sqlite"):
         nowhere = f"sqlite:///{tmp_path / 'missing-dir' / 'record.sqlite3'}"
     else:
-        with socket.socket() as probe:  # a loopback port nobody listens on
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()  # a loopback port nobody listens on
         nowhere = store_url(database_url).set(port=port).render_as_string(hide_password=False)
     unreachable = DecisionStore(sqlalchemy.create_engine(store_url(nowhere)), retry_seconds=0.5)
     started = time.monotonic()
@@ -201,9 +199,7 @@ def test_cli_with_an_unreachable_database_says_so_without_a_traceback_or_the_pas
     import subprocess
     import sys
 
-    with socket.socket() as probe:  # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a loopback port nobody listens on
     env = {**os.environ, "CITYBRIDGE_DATABASE_URL": f"postgresql://citybridge:hunter2@127.0.0.1:{port}/record"}
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--home", str(tmp_path), "decisions", "list"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.parse
@@ -23,6 +22,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app, index_stats
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
+from tests.fakes.http import free_port
 from tests.fakes.slack_api import FakeSlack, load_payload, serve, sign
 
 SECRET = "test-signing-secret"
@@ -33,12 +33,6 @@ class Running:
     url: str
     fake: FakeSlack
     server: uvicorn.Server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Running:
@@ -55,7 +49,7 @@ def _start(library: Services, fake: FakeSlack, database: str, skills: Any = None
         EventLedger(build_engine(settings.database)),
         index_stats(library.index),
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(build_web_app(bolt, ready=lambda: True), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -342,7 +336,7 @@ def test_citybridge_serve_command_answers_signed_events(library: Services, tmp_p
     import subprocess
     import sys
 
-    port = _free_port()
+    port = free_port()
     with serve(FakeSlack()) as fake:
         env = {
             **os.environ,

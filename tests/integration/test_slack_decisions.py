@@ -30,10 +30,11 @@ from bot.slack.app import build_app, index_stats
 from bot.slack.decision_blocks import ACCEPT, DECISION_MODAL, LOG_DECISION, SUPERSEDE, SUPERSEDE_MODAL
 from bot.store import EventLedger
 from bot.web.app import build_web_app
+from tests.browser import chromium
 from tests.conftest import make_services
+from tests.fakes.http import free_port
 from tests.fakes.slack_api import FakeSlack, check_view, load_payload, serve, sign
 from tests.fakes.tcp_forwarder import TcpForwarder, tcp_forwarder
-from tests.integration.test_slack_app import _free_port
 
 SECRET = "decision-signing-secret"
 CHANNEL, DECISIONS_CHANNEL, THREAD = "C111", "C0DECISIONS", "1700000000.000100"
@@ -96,7 +97,7 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
     (a copy of the indexed sample library, so decisions indexed here don't leak into other tests)."""
     home = tmp_path / "home"
     shutil.copytree(library.settings.home / "index", home / "index")
-    port = _free_port()
+    port = free_port()
     with contextlib.ExitStack() as stack:
         forwarder = None
         if not database_url.startswith("sqlite"):
@@ -382,45 +383,9 @@ def test_decide_command_drafts_from_the_channel_and_supersede_links_both(running
 
 
 def browser_text(url: str, screenshot: Path) -> str:
-    """The page's visible text in headless Chromium (Debian's), with a screenshot for the record."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium (.ci/run does)")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.screenshot(path=str(screenshot), full_page=True)
-            return page.inner_text("body")
-        finally:
-            browser.close()
-
-
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def test_a_form_slack_refuses_to_open_is_reported_not_dropped(running: Running) -> None:
-    running.fake.fail["views.open"] = "expired_trigger_id"
-    payload: dict[str, Any] = json.loads(json.dumps(load_payload("message_action.message_shortcut.json")))
-    payload.update(callback_id=LOG_DECISION, trigger_id="111.222.late")
-    payload["channel"] = {"id": CHANNEL, "name": "public-safety-tech"}
-    payload["user"] = {"id": EDITOR, "name": "editor"}
-    payload["message"] = thread()[-1]
-    post(running, payload)
-    [told] = running.fake.wait_for("chat.postEphemeral", timeout=10)
-    assert told.params["user"] == EDITOR and "did not let me open the decision form" in told.params["text"]
-    assert running.store.all() == []
+    """The page's visible text in headless Chromium, with a screenshot for the record."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(url)
+        page.screenshot(path=str(screenshot), full_page=True)
+        return str(page.inner_text("body"))

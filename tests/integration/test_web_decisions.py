@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,18 +22,9 @@ from bot.decisions.store import DecisionStore
 from bot.store import build_engine
 from bot.web.app import build_web_app
 from bot.web.decisions import parse_id
+from tests.browser import chromium
+from tests.fakes.http import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EVIL_TITLE = "<script>alert('x')</script> Replace the fax machines & pagers"
 PERMALINK = "https://portalder.slack.com/archives/C111/p1595926230009600"
 NEWEST_FIRST = ["DEC-0002", "DEC-0003", "DEC-0001", "DEC-0004"]
@@ -282,7 +271,7 @@ def _unreachable(url: str, tmp_path: Path) -> str:
     parsed = sqlalchemy.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return f"sqlite:///{tmp_path / 'no-such-folder' / 'citybridge.sqlite3'}"
-    return parsed.set(drivername="postgresql+psycopg", port=_free_port()).render_as_string(hide_password=False)
+    return parsed.set(drivername="postgresql+psycopg", port=free_port()).render_as_string(hide_password=False)
 
 
 # -- no database needed -------------------------------------------------------------------------------
@@ -351,16 +340,10 @@ def test_pages_are_accessible_plain_html_with_no_scripts(client: TestClient, tmp
 # -- in a real browser ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running(app: Starlette) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, as ``citybridge serve`` runs it; yields the base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -380,113 +363,90 @@ def running(app: Starlette) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _require_browser() -> None:
-    """Local runs may lack Chromium or Playwright and skip; CI must have both (.ci/run installs Chromium)."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(str(CHROMIUM))
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip install -e '.[dev]')")
-    if missing:
-        message = f"the browser test needs {' and '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def test_residents_browse_search_and_follow_links_in_chromium(store: DecisionStore, tmp_path: Path) -> None:
-    _require_browser()
-    from playwright.sync_api import expect, sync_playwright
-
     problems: list[str] = []
-    with running(build_web_app(None, ready=lambda: True, decisions=store)) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            # JavaScript off: everything must work as plain HTML links and GET forms.
-            context = browser.new_context(java_script_enabled=False, viewport={"width": 1100, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-            page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    with chromium() as browser, running(build_web_app(None, ready=lambda: True, decisions=store)) as url:
+        from playwright.sync_api import expect
 
-            page.goto(f"{url}/decisions")
-            expect(page).to_have_title("All decisions · Decision record")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Decision record")
-            cards = page.locator("ol.decisions > li")
-            expect(cards.locator(".decision-id")).to_have_text(NEWEST_FIRST)
-            expect(page.locator("#count")).to_have_text("4 decisions.")
-            expect(page.get_by_text(EVIL_TITLE)).to_be_visible()  # markup in a title is shown as text
-            # the stylesheet loaded and applies (a pale green pill for accepted)
-            expect(cards.first.locator(".badge")).to_have_css("background-color", "rgb(227, 241, 230)")
-            page.screenshot(path=tmp_path / "list.png", full_page=True)
+        # JavaScript off: everything must work as plain HTML links and GET forms.
+        context = browser.new_context(java_script_enabled=False, viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-            page.keyboard.press("Tab")
-            expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+        page.goto(f"{url}/decisions")
+        expect(page).to_have_title("All decisions · Decision record")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Decision record")
+        cards = page.locator("ol.decisions > li")
+        expect(cards.locator(".decision-id")).to_have_text(NEWEST_FIRST)
+        expect(page.locator("#count")).to_have_text("4 decisions.")
+        expect(page.get_by_text(EVIL_TITLE)).to_be_visible()  # markup in a title is shown as text
+        # the stylesheet loaded and applies (a pale green pill for accepted)
+        expect(cards.first.locator(".badge")).to_have_css("background-color", "rgb(227, 241, 230)")
+        page.screenshot(path=tmp_path / "list.png", full_page=True)
 
-            page.get_by_label("Search decisions").fill("open311")
-            page.get_by_role("button", name="Search").click()
-            expect(page).to_have_url(re.compile(r"/decisions\?q=open311"))
-            expect(cards.locator(".decision-id")).to_have_text(["DEC-0003"])
-            expect(page.locator("#count")).to_have_text("Showing 1 of 4 decisions.")
-            expect(page.get_by_label("Search decisions")).to_have_value("open311")
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
 
-            page.get_by_label("Search decisions").fill("zebra crossing")
-            page.get_by_label("Search decisions").press("Enter")
-            expect(page.get_by_text("No decisions match “zebra crossing”.")).to_be_visible()
+        page.get_by_label("Search decisions").fill("open311")
+        page.get_by_role("button", name="Search").click()
+        expect(page).to_have_url(re.compile(r"/decisions\?q=open311"))
+        expect(cards.locator(".decision-id")).to_have_text(["DEC-0003"])
+        expect(page.locator("#count")).to_have_text("Showing 1 of 4 decisions.")
+        expect(page.get_by_label("Search decisions")).to_have_value("open311")
 
-            page.get_by_label("Search decisions").fill("")
-            page.get_by_label("Status").select_option("accepted")
-            page.get_by_role("button", name="Search").click()
-            expect(cards.locator(".decision-id")).to_have_text(["DEC-0002"])
+        page.get_by_label("Search decisions").fill("zebra crossing")
+        page.get_by_label("Search decisions").press("Enter")
+        expect(page.get_by_text("No decisions match “zebra crossing”.")).to_be_visible()
 
-            page.get_by_label("Status").select_option("")
-            page.get_by_label("Search decisions").fill("body camera")
-            page.get_by_role("button", name="Search").click()
-            expect(cards.locator(".decision-id")).to_have_text(["DEC-0002", "DEC-0001"])
-            page.get_by_role("link", name=re.compile("DEC-0001")).click()
+        page.get_by_label("Search decisions").fill("")
+        page.get_by_label("Status").select_option("accepted")
+        page.get_by_role("button", name="Search").click()
+        expect(cards.locator(".decision-id")).to_have_text(["DEC-0002"])
 
-            expect(page).to_have_url(f"{url}/decisions/DEC-0001")
-            expect(page.get_by_role("heading", level=1)).to_have_text(
-                re.compile(r"DEC-0001\s+Store body-camera video in the city's cloud tenant")
-            )
-            expect(page.locator(".facts .badge")).to_have_text("Superseded")
-            expect(page.locator("#decided-by")).to_have_text("Chief Information Officer")
-            expect(page.locator("#participants")).to_have_text("Dana Whitfield, Luis Romero")
-            expect(page.locator("#options li")).to_have_text(
-                ["Vendor-hosted storage", "City data centre", "Do nothing"]
-            )
-            expect(page.locator("#history tbody tr td:nth-child(3)")).to_have_text(
-                ["Recorded as proposed.", "Status changed from proposed to accepted.", "Superseded by DEC-0002"]
-            )
-            expect(page.locator("#history tbody tr td:nth-child(2)")).to_have_text(
-                ["Dana Whitfield", "Luis Romero", "Priya Natarajan"]
-            )
-            expect(page.locator("#history thead")).to_contain_text("When (UTC)")
-            shot = tmp_path / "decision.png"
-            page.screenshot(path=shot, full_page=True)
-            assert shot.stat().st_size > 0
+        page.get_by_label("Status").select_option("")
+        page.get_by_label("Search decisions").fill("body camera")
+        page.get_by_role("button", name="Search").click()
+        expect(cards.locator(".decision-id")).to_have_text(["DEC-0002", "DEC-0001"])
+        page.get_by_role("link", name=re.compile("DEC-0001")).click()
 
-            page.locator("#superseded-by a").click()
-            expect(page).to_have_url(f"{url}/decisions/DEC-0002")
-            expect(page.get_by_role("heading", level=1)).to_contain_text("Keep body-camera video on city-owned storage")
-            expect(page.locator("#supersedes a")).to_have_attribute("href", "/decisions/DEC-0001")
-            expect(page.get_by_role("link", name="Data retention standard")).to_have_attribute(
-                "href", "https://standards.example.gov/data-retention"
-            )
-            expect(page.get_by_role("link", name="Evil link")).to_have_count(0)
-            expect(page.get_by_role("link", name="The Slack thread where this was decided")).to_have_attribute(
-                "href", PERMALINK
-            )
-            page.screenshot(path=tmp_path / "superseding.png", full_page=True)
-            assert problems == []  # no failed requests (CSS, icon), no CSP or console errors so far
+        expect(page).to_have_url(f"{url}/decisions/DEC-0001")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            re.compile(r"DEC-0001\s+Store body-camera video in the city's cloud tenant")
+        )
+        expect(page.locator(".facts .badge")).to_have_text("Superseded")
+        expect(page.locator("#decided-by")).to_have_text("Chief Information Officer")
+        expect(page.locator("#participants")).to_have_text("Dana Whitfield, Luis Romero")
+        expect(page.locator("#options li")).to_have_text(["Vendor-hosted storage", "City data centre", "Do nothing"])
+        expect(page.locator("#history tbody tr td:nth-child(3)")).to_have_text(
+            ["Recorded as proposed.", "Status changed from proposed to accepted.", "Superseded by DEC-0002"]
+        )
+        expect(page.locator("#history tbody tr td:nth-child(2)")).to_have_text(
+            ["Dana Whitfield", "Luis Romero", "Priya Natarajan"]
+        )
+        expect(page.locator("#history thead")).to_contain_text("When (UTC)")
+        shot = tmp_path / "decision.png"
+        page.screenshot(path=shot, full_page=True)
+        assert shot.stat().st_size > 0
 
-            missing = page.goto(f"{url}/decisions/DEC-0999")
-            assert missing is not None and missing.status == 404
-            expect(page.get_by_role("heading", level=1)).to_have_text("Decision not found")
-            page.get_by_role("link", name="See all decisions").click()
-            expect(page).to_have_url(f"{url}/decisions")
-            expect(cards).to_have_count(4)
-        finally:
-            browser.close()
+        page.locator("#superseded-by a").click()
+        expect(page).to_have_url(f"{url}/decisions/DEC-0002")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Keep body-camera video on city-owned storage")
+        expect(page.locator("#supersedes a")).to_have_attribute("href", "/decisions/DEC-0001")
+        expect(page.get_by_role("link", name="Data retention standard")).to_have_attribute(
+            "href", "https://standards.example.gov/data-retention"
+        )
+        expect(page.get_by_role("link", name="Evil link")).to_have_count(0)
+        expect(page.get_by_role("link", name="The Slack thread where this was decided")).to_have_attribute(
+            "href", PERMALINK
+        )
+        page.screenshot(path=tmp_path / "superseding.png", full_page=True)
+        assert problems == []  # no failed requests (CSS, icon), no CSP or console errors so far
+
+        missing = page.goto(f"{url}/decisions/DEC-0999")
+        assert missing is not None and missing.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("Decision not found")
+        page.get_by_role("link", name="See all decisions").click()
+        expect(page).to_have_url(f"{url}/decisions")
+        expect(cards).to_have_count(4)
