@@ -389,3 +389,16 @@ def browser_text(url: str, screenshot: Path) -> str:
         page.goto(url)
         page.screenshot(path=str(screenshot), full_page=True)
         return str(page.inner_text("body"))
+
+
+def test_a_form_slack_refuses_to_open_is_reported_not_dropped(running: Running) -> None:
+    running.fake.fail["views.open"] = "expired_trigger_id"
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("message_action.message_shortcut.json")))
+    payload.update(callback_id=LOG_DECISION, trigger_id="111.222.late")
+    payload["channel"] = {"id": CHANNEL, "name": "public-safety-tech"}
+    payload["user"] = {"id": EDITOR, "name": "editor"}
+    payload["message"] = thread()[-1]
+    post(running, payload)
+    [told] = running.fake.wait_for("chat.postEphemeral", timeout=10)
+    assert told.params["user"] == EDITOR and "did not let me open the decision form" in told.params["text"]
+    assert running.store.all() == []
