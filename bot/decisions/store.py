@@ -164,23 +164,8 @@ class DecisionStore:
         return self._run(work, write=False)
 
     def search(self, query: str) -> list[Decision]:
-        """Decisions whose words contain every word of ``query`` (title, text, context, tags, id)."""
-        words = [w.lower() for w in query.split() if w.strip()]
-        found = []
-        for decision in self.all():
-            haystack = " ".join(
-                [
-                    decision.id,
-                    decision.title,
-                    decision.decision,
-                    decision.context,
-                    " ".join(decision.tags),
-                    " ".join(decision.options),
-                ]
-            ).lower()
-            if all(word in haystack for word in words):
-                found.append(decision)
-        return found
+        """Decisions whose words contain every word of ``query`` (see :func:`matching`)."""
+        return matching(self.all(), query)
 
     def history(self, identifier: str) -> list[DecisionEvent]:
         def work(connection: Connection, _: bool) -> list[DecisionEvent]:
@@ -269,6 +254,26 @@ class DecisionStore:
         connection.execute(update(decisions).where(decisions.c.id == current.id).values(**_row(updated)))
         _event(connection, current.id, kind, actor, now, changes)
         return updated
+
+
+def matching(decisions: Sequence[Decision], query: str) -> list[Decision]:
+    """The decisions whose id, title, text, context, tags or options contain every word of ``query``."""
+    words = [w.lower() for w in query.split()]
+    found = []
+    for decision in decisions:
+        haystack = " ".join(
+            [
+                decision.id,
+                decision.title,
+                decision.decision,
+                decision.context,
+                " ".join(decision.tags),
+                " ".join(decision.options),
+            ]
+        ).lower()
+        if all(word in haystack for word in words):
+            found.append(decision)
+    return found
 
 
 def _key(identifier: str) -> str:

@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
     UserMultiSelectElement,
     UserSelectElement,
 )
+from slack_sdk.models.blocks.basic_components import PlainTextObject
+from slack_sdk.models.views import View
 
 from bot.decisions.draft import DecisionSuggestion
 from bot.decisions.models import MAX_TITLE, Decision, SourceRef
@@ -51,6 +53,8 @@ STATUS_ICON = {
     "rejected": ":no_entry_sign:",
     "superseded": ":arrows_counterclockwise:",
 }
+LOG_TITLE = "Log a decision"
+SUPERSEDE_TITLE = "Supersede a decision"
 MAX_INPUT = 3000  # Slack's plain_text_input max_length
 MAX_METADATA = 3000
 MAX_SOURCE_OPTIONS = 10
@@ -65,15 +69,41 @@ def person(who: str) -> str:
 # -- the form -------------------------------------------------------------------------------------------
 
 
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: Sequence[Block],
+    *,
+    submit: str | None = None,
+    close: str = "Cancel",
+    metadata: str = "",
+) -> dict[str, Any]:
+    """A modal view (slack_sdk's View checks the title, button and metadata limits)."""
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
+        close=close,
+        private_metadata=metadata or None,
+        blocks=list(blocks),
+    )
+    return view.to_dict()
+
+
 def loading_modal() -> dict[str, Any]:
     """Shown at once (a trigger_id lasts 3 seconds); replaced by the draft when it is ready."""
-    return {
-        "type": "modal",
-        "callback_id": DECISION_MODAL,
-        "title": {"type": "plain_text", "text": "Log a decision"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [section(":hourglass_flowing_sand: Drafting the decision from the conversation…").to_dict()],
-    }
+    return modal(
+        DECISION_MODAL, LOG_TITLE, [section(":hourglass_flowing_sand: Drafting the decision from the conversation…")]
+    )
+
+
+def notice_modal(text: str, *, title: str = "", closable: bool = True) -> dict[str, Any]:
+    """What a form shows while it saves ("Saving…", no way to close it) and afterwards ("Saved as …")."""
+    view = View(type="modal", callback_id=DECISION_MODAL, title=title or LOG_TITLE, blocks=[section(text)])
+    if closable:
+        view.close = PlainTextObject(text="Done")
+    return view.to_dict()
 
 
 def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], *, today: str) -> dict[str, Any]:
@@ -138,35 +168,30 @@ def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], 
                 element=CheckboxesElement(action_id="value", options=options, initial_options=ticked or None),
             )
         )
-    return {
-        "type": "modal",
-        "callback_id": DECISION_MODAL,
-        "title": {"type": "plain_text", "text": "Log a decision"},
-        "submit": {"type": "plain_text", "text": "Save decision"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": pack_metadata({**metadata, "sources": [s.model_dump() for s in sources]}),
-        "blocks": [block.to_dict() for block in blocks],
-    }
+    return modal(
+        DECISION_MODAL,
+        LOG_TITLE,
+        blocks,
+        submit="Save decision",
+        metadata=pack_metadata({**metadata, "sources": [s.model_dump() for s in sources]}),
+    )
 
 
 def supersede_modal(decision: Decision, metadata: Mapping[str, Any], *, problem: str = "") -> dict[str, Any]:
     """Asks for the newer decision; ``problem`` says why the last try did not go through."""
-    warning = [context(f":warning: {escape(problem)}").to_dict()] if problem else []
-    return {
-        "type": "modal",
-        "callback_id": SUPERSEDE_MODAL,
-        "title": {"type": "plain_text", "text": "Supersede a decision"},
-        "submit": {"type": "plain_text", "text": "Supersede"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": pack_metadata({**metadata, "old": decision.id}),
-        "blocks": [
-            *warning,
-            section(f"*{decision.id}* {escape(decision.title)} will be marked superseded.").to_dict(),
-            _text_input(
-                "replacement", "The newer decision's id", "", max_length=16, hint="For example DEC-0042"
-            ).to_dict(),
-        ],
-    }
+    warning = [context(f":warning: {escape(problem)}")] if problem else []
+    blocks = [
+        *warning,
+        section(f"*{decision.id}* {escape(decision.title)} will be marked superseded."),
+        _text_input("replacement", "The newer decision's id", "", max_length=16, hint="For example DEC-0042"),
+    ]
+    return modal(
+        SUPERSEDE_MODAL,
+        SUPERSEDE_TITLE,
+        blocks,
+        submit="Supersede",
+        metadata=pack_metadata({**metadata, "old": decision.id}),
+    )
 
 
 def pack_metadata(data: Mapping[str, Any]) -> str:

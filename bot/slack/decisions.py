@@ -147,7 +147,7 @@ class DecisionHandlers:
         except ValidationError as exc:
             ack(response_action="errors", errors=cards.form_errors(exc.errors()))
             return
-        ack(response_action="update", view=_notice_view("Saving the decision…", closable=False))
+        ack(response_action="update", view=cards.notice_modal("Saving the decision…", closable=False))
         people = [draft.decided_by, *draft.participants, user]
         draft = draft.model_copy(update={"names": self._names.resolve(client, people)})
         try:
@@ -161,7 +161,7 @@ class DecisionHandlers:
         lines += [f":warning: {p}" for p in problems]
         if page:
             lines.append(f"Public page: {page}")
-        _show(client, view["id"], _notice_view("\n".join(lines)))
+        _show(client, view["id"], cards.notice_modal("\n".join(lines)))
 
     def _publish(self, client: WebClient, decision: Decision, metadata: dict[str, Any]) -> list[str]:
         """The card in the thread (or channel) it came from and in the decisions channel."""
@@ -267,7 +267,10 @@ class DecisionHandlers:
         if problem:
             ack(response_action="errors", errors={"replacement": problem})
             return
-        ack(response_action="update", view=_notice_view(f"Superseding {old}…", closable=False))
+        ack(
+            response_action="update",
+            view=cards.notice_modal(f"Superseding {old}…", title=cards.SUPERSEDE_TITLE, closable=False),
+        )
         try:
             old_decision, new_decision = self._desk().supersede(old, replacement, actor=self._names.actor(client, user))
         except CityBridgeError as exc:
@@ -275,14 +278,14 @@ class DecisionHandlers:
                 current = self._desk().store.get(old)
                 again = cards.supersede_modal(current, metadata, problem=f"{exc} Nothing was changed.")
             except CityBridgeError:
-                again = _notice_view(f":warning: {exc} Nothing was changed.")
+                again = cards.notice_modal(f":warning: {exc} Nothing was changed.", title=cards.SUPERSEDE_TITLE)
             _show(client, view["id"], again)
             return
         note = cards.status_note(user, old_decision, f"replaced with *{new_decision.id}*:")
         self._refresh(client, old_decision, None, note=note)
         self._refresh(client, new_decision, None, note="")
         done = f":white_check_mark: *{old_decision.id}* is now superseded by *{new_decision.id}*."
-        _show(client, view["id"], _notice_view(done))
+        _show(client, view["id"], cards.notice_modal(done, title=cards.SUPERSEDE_TITLE))
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -366,18 +369,6 @@ def _update(client: WebClient, channel: str, ts: str, card: SlackMessage) -> Non
         client.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks)
     except SlackApiError as exc:
         logger.warning("could not update the card %s/%s: %s", channel, ts, exc.response.get("error"))
-
-
-def _notice_view(text: str, *, closable: bool = True) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": cards.DECISION_MODAL,
-        "title": {"type": "plain_text", "text": "Log a decision"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
-    }
-    if closable:
-        view["close"] = {"type": "plain_text", "text": "Done"}
-    return view
 
 
 def read_thread(

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.decisions.models import STATUSES, Decision, DecisionEvent, decision_id
-from bot.decisions.store import DecisionNotFoundError, DecisionStore
+from bot.decisions.store import DecisionNotFoundError, DecisionStore, matching
 from bot.store import DatabaseUnavailableError
 from bot.web.pages import base_path, render, safe_href, utc
 
@@ -259,7 +259,7 @@ class DecisionPages:
         """(matching decisions newest first, how many there are in all)."""
         store = self._require_store()
         everything = store.all()
-        found = store.search(query) if query else everything
+        found = matching(everything, query)
         if status:
             found = [d for d in found if d.status == status]
         return newest_first(found), len(everything)
