@@ -12,7 +12,9 @@ import sqlalchemy
 
 from bot.services import Services
 from bot.settings import Settings
+from bot.store import database_url as store_url
 from knowledge.embeddings import SentenceTransformerEmbedder, build_embedder
+from tests.fakes.http import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -35,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'citybridge.sqlite3'}"
         return
-    admin_url = sqlalchemy.make_url(postgres_admin()).set(drivername="postgresql+psycopg")
+    admin_url = store_url(postgres_admin())
     name = f"citybridge_test_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -46,6 +48,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def unreachable_like(url: str, tmp_path: Path) -> str:
+    """The same kind of database, somewhere nothing answers: a folder that does not exist, or a closed port."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'no-such-folder' / 'citybridge.sqlite3'}"
+    return store_url(url).set(port=free_port()).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import uvicorn
 
 
 def free_port() -> int:
@@ -14,6 +19,35 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, *, timeout: float = 10.0, why: Callable[[], str] = lambda: "") -> None:
+    """Poll ``GET /healthz`` until it answers 200; AssertionError (with ``why()``) if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not become healthy within {timeout:.0f}s. {why()}".strip())
+
+
+@contextmanager
+def serve_app(app: Any, *, port: int | None = None) -> Iterator[str]:
+    """An ASGI app under uvicorn on loopback, as `citybridge serve` runs it; yields its URL once healthy."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextmanager

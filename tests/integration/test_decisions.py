@@ -14,6 +14,7 @@ from bot.decisions.store import DecisionStore
 from bot.errors import InputError
 from bot.store import DatabaseUnavailableError, build_engine
 from bot.store import database_url as store_url
+from tests.conftest import unreachable_like
 from tests.fakes.http import free_port
 
 
@@ -95,11 +96,7 @@ def test_invalid_input_is_refused_with_a_reason(fields: dict[str, object], messa
 def test_an_unreachable_database_is_reported_and_nothing_is_half_written(database_url: str, tmp_path: Path) -> None:
     store = DecisionStore(build_engine(database_url))
     store.add(draft(), actor="U1")
-    if database_url.startswith("sqlite"):
-        nowhere = f"sqlite:///{tmp_path / 'missing-dir' / 'record.sqlite3'}"
-    else:
-        port = free_port()  # a loopback port nobody listens on
-        nowhere = store_url(database_url).set(port=port).render_as_string(hide_password=False)
+    nowhere = unreachable_like(database_url, tmp_path)
     unreachable = DecisionStore(sqlalchemy.create_engine(store_url(nowhere)), retry_seconds=0.5)
     started = time.monotonic()
     with pytest.raises(DatabaseUnavailableError, match="nothing was saved"):

@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy
-import uvicorn
 from pydantic import SecretStr
 
 from bot.services import Services
@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app, index_stats
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
-from tests.fakes.http import free_port
+from tests.fakes.http import free_port, serve_app, wait_until_healthy
 from tests.fakes.slack_api import FakeSlack, load_payload, serve, sign
 
 SECRET = "test-signing-secret"
@@ -32,10 +32,10 @@ SECRET = "test-signing-secret"
 class Running:
     url: str
     fake: FakeSlack
-    server: uvicorn.Server
 
 
-def _start(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Running:
+@contextmanager
+def _started(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Iterator[Running]:
     settings = Settings(
         home=library.settings.home,
         slack_bot_token=SecretStr("xoxb-test"),
@@ -49,28 +49,15 @@ def _start(library: Services, fake: FakeSlack, database: str, skills: Any = None
         EventLedger(build_engine(settings.database)),
         index_stats(library.index),
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(build_web_app(bolt, ready=lambda: True), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Running(url, fake, server)
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start")
+    with serve_app(build_web_app(bolt, ready=lambda: True)) as url:
+        yield Running(url, fake)
 
 
 @pytest.fixture
 def slack(library: Services, tmp_path: Path) -> Iterator[tuple[Running, str]]:
     database = f"sqlite:///{tmp_path / 'events.sqlite3'}"
-    with serve(FakeSlack()) as fake:
-        running = _start(library, fake, database)
+    with serve(FakeSlack()) as fake, _started(library, fake, database) as running:
         yield running, database
-        running.server.should_exit = True
 
 
 ACK_MS: list[float] = []
@@ -133,8 +120,7 @@ def test_mention_is_acknowledged_fast_and_answered_in_the_thread(slack: tuple[Ru
 
 def test_retries_and_a_second_replica_never_answer_twice(library: Services, slack: tuple[Running, str]) -> None:
     running, database = slack
-    second = _start(library, running.fake, database)
-    try:
+    with _started(library, running.fake, database) as second:
         body = mention("Who approves a $300,000 contract?", "Ev-retry-1")
         assert post(running.url, body, "application/json").status_code == 200
         assert (
@@ -150,8 +136,6 @@ def test_retries_and_a_second_replica_never_answer_twice(library: Services, slac
         running.fake.wait_for("chat.postMessage", timeout=30)
         time.sleep(1.5)
         assert len(running.fake.calls_to("chat.postMessage")) == 1
-    finally:
-        second.server.should_exit = True
 
 
 def test_bad_and_stale_signatures_are_rejected(slack: tuple[Running, str]) -> None:
@@ -310,17 +294,16 @@ class FailingSkills:
 
 
 def test_a_failing_skill_gets_a_reason_not_silence_and_no_secrets(library: Services, tmp_path: Path) -> None:
-    with serve(FakeSlack()) as fake:
-        running = _start(library, fake, f"sqlite:///{tmp_path / 'e.sqlite3'}", skills=FailingSkills())
-        try:
-            response = post(running.url, mention("What is the threshold?", "Ev-fail-1"), "application/json")
-            assert response.status_code == 200
-            [call] = fake.wait_for("chat.postMessage", timeout=30)
-            dumped = json.dumps(call.params)
-            assert "Something went wrong on our side" in dumped and "xoxb-secret" not in dumped
-            assert "Traceback" not in dumped
-        finally:
-            running.server.should_exit = True
+    with (
+        serve(FakeSlack()) as fake,
+        _started(library, fake, f"sqlite:///{tmp_path / 'e.sqlite3'}", skills=FailingSkills()) as running,
+    ):
+        response = post(running.url, mention("What is the threshold?", "Ev-fail-1"), "application/json")
+        assert response.status_code == 200
+        [call] = fake.wait_for("chat.postMessage", timeout=30)
+        dumped = json.dumps(call.params)
+        assert "Something went wrong on our side" in dumped and "xoxb-secret" not in dumped
+        assert "Traceback" not in dumped
 
 
 def test_oversize_messages_get_a_clear_reason(slack: tuple[Running, str]) -> None:
@@ -365,14 +348,9 @@ def test_citybridge_serve_command_answers_signed_events(library: Services, tmp_p
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "no health")
+            wait_until_healthy(
+                url, timeout=60, why=lambda: process.stderr.read().decode() if process.stderr else "no health"
+            )
             assert httpx.get(f"{url}/healthz").json() == {"status": "ok", "slack": True}
             assert (
                 post(

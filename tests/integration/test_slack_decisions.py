@@ -10,8 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy
-import uvicorn
 from pydantic import SecretStr
 
 from bot.decisions.store import DecisionStore
@@ -32,7 +29,7 @@ from bot.store import EventLedger
 from bot.web.app import build_web_app
 from tests.browser import chromium
 from tests.conftest import make_services
-from tests.fakes.http import free_port
+from tests.fakes.http import free_port, serve_app
 from tests.fakes.slack_api import FakeSlack, check_view, load_payload, serve, sign
 from tests.fakes.tcp_forwarder import TcpForwarder, tcp_forwarder
 
@@ -62,7 +59,6 @@ class Running:
     services: Services
     store: DecisionStore
     database: str
-    server: uvicorn.Server
     forwarder: TcpForwarder | None  # PostgreSQL is reached through it, so a test can take the database away
 
     @contextlib.contextmanager
@@ -119,6 +115,7 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
             public_url=f"http://127.0.0.1:{port}",
             database_retry_seconds=1.0,
         )
+        stack.callback(services.close)
         settings = services.settings
         bolt = build_app(
             settings,
@@ -128,18 +125,8 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
             lambda: services.decision_desk,
         )
         web = build_web_app(bolt, ready=lambda: True, decisions=services.decisions, public_url=settings.public_url)
-        server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        yield Running(url, fake, services, services.decisions, database_url, server, forwarder)
-        server.should_exit = True
-        services.close()
+        url = stack.enter_context(serve_app(web, port=port))  # stops before services close (LIFO)
+        yield Running(url, fake, services, services.decisions, database_url, forwarder)
 
 
 def post(running: Running, payload: dict[str, Any]) -> httpx.Response:

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy
-import uvicorn
 from bs4 import BeautifulSoup
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.decisions.models import DecisionDraft, SourceRef
 from bot.decisions.store import DecisionStore
 from bot.store import build_engine
+from bot.store import database_url as store_url
 from bot.web.app import build_web_app
 from bot.web.decisions import parse_id
 from tests.browser import chromium
-from tests.fakes.http import free_port
+from tests.conftest import unreachable_like
+from tests.fakes.http import serve_app
 
 EVIL_TITLE = "<script>alert('x')</script> Replace the fax machines & pagers"
 PERMALINK = "https://portalder.slack.com/archives/C111/p1595926230009600"
@@ -251,7 +247,7 @@ def test_json_for_open_data_portals(client: TestClient) -> None:
 
 def test_an_unreachable_database_is_a_plain_503_page(database_url: str, tmp_path: Path) -> None:
     # retry_seconds=0: one attempt per read, so the test does not wait out the store's short read retries
-    down = DecisionStore(sqlalchemy.create_engine(_unreachable(database_url, tmp_path)), retry_seconds=0)
+    down = DecisionStore(sqlalchemy.create_engine(store_url(unreachable_like(database_url, tmp_path))), retry_seconds=0)
     client = TestClient(build_web_app(None, ready=lambda: True, decisions=down))
     for path in ("/decisions", "/decisions?q=storage", "/decisions/DEC-0001"):
         response = client.get(path)
@@ -264,14 +260,6 @@ def test_an_unreachable_database_is_a_plain_503_page(database_url: str, tmp_path
         assert not any(leak in response.text.lower() for leak in leaks)
     as_json = client.get("/decisions.json")
     assert as_json.status_code == 503 and "cannot be reached" in as_json.json()["error"]
-
-
-def _unreachable(url: str, tmp_path: Path) -> str:
-    """The same kind of database, somewhere nothing answers: a folder that does not exist, or a closed port."""
-    parsed = sqlalchemy.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_path / 'no-such-folder' / 'citybridge.sqlite3'}"
-    return parsed.set(drivername="postgresql+psycopg", port=free_port()).render_as_string(hide_password=False)
 
 
 # -- no database needed -------------------------------------------------------------------------------
@@ -340,32 +328,9 @@ def test_pages_are_accessible_plain_html_with_no_scripts(client: TestClient, tmp
 # -- in a real browser ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, as ``citybridge serve`` runs it; yields the base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("the server did not start")
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_residents_browse_search_and_follow_links_in_chromium(store: DecisionStore, tmp_path: Path) -> None:
     problems: list[str] = []
-    with chromium() as browser, running(build_web_app(None, ready=lambda: True, decisions=store)) as url:
+    with chromium() as browser, serve_app(build_web_app(None, ready=lambda: True, decisions=store)) as url:
         from playwright.sync_api import expect
 
         # JavaScript off: everything must work as plain HTML links and GET forms.
