@@ -153,7 +153,7 @@ class DecisionHandlers:
         try:
             decision = self._desk().add(draft, actor=self._names.actor(client, user), key=f"slack-view:{view['id']}")
         except CityBridgeError as exc:  # an unreachable database (after retries), or a refused input
-            self._not_saved(client, view["id"], user, fields, metadata, str(exc))
+            self._not_saved(client, view["id"], user, draft, metadata, str(exc))
             return
         problems = self._publish(client, decision, metadata)
         page = cards.page_url(self._settings.public_url, decision.id)
@@ -185,33 +185,30 @@ class DecisionHandlers:
         return problems
 
     def _not_saved(
-        self, client: WebClient, view_id: str, user: str, fields: dict[str, Any], metadata: dict[str, Any], why: str
+        self, client: WebClient, view_id: str, user: str, draft: DecisionDraft, metadata: dict[str, Any], why: str
     ) -> None:
         """The form comes back with everything typed, and a DM keeps a copy in case it is closed."""
+        kept = draft.model_dump(
+            include={"title", "decision", "context", "options", "decided_by", "participants", "tags"}
+        )
         suggestion = DecisionSuggestion(
-            title=fields["title"],
-            decision=fields["decision"],
-            context=fields["context"],
-            options=fields["options"],
-            decided_by=fields["decided_by"],
-            participants=fields["participants"],
-            status="accepted" if fields["status"] == "accepted" else "proposed",
-            tags=[t.strip() for t in fields["tags"] if t.strip()],
+            **kept,
+            status="accepted" if draft.status == "accepted" else "proposed",
             sources=[SourceRef.model_validate(s) for s in metadata.get("sources", []) if isinstance(s, dict)],
-            preselected=[s.doc_id for s in fields["sources"]],
+            preselected=[s.doc_id for s in draft.sources],
             notice=f"{why} Your text is below: press Save decision to try again.",
         )
-        form = cards.decision_modal(suggestion, metadata, today=fields["date"] or dt.date.today().isoformat())
+        form = cards.decision_modal(suggestion, metadata, today=draft.date)
         _show(client, view_id, form)
         copy = "\n".join(
             [
                 f"*Your decision was not saved.* {why}",
                 "Here is what you wrote, so nothing is lost:",
-                f"*Title:* {fields['title']}",
-                f"*Decision:* {fields['decision']}",
-                *([f"*Context:* {fields['context']}"] if fields["context"] else []),
-                *([f"*Options:* {'; '.join(fields['options'])}"] if fields["options"] else []),
-                *([f"*Tags:* {', '.join(t.strip() for t in fields['tags'])}"] if fields["tags"] else []),
+                f"*Title:* {draft.title}",
+                f"*Decision:* {draft.decision}",
+                *([f"*Context:* {draft.context}"] if draft.context else []),
+                *([f"*Options:* {'; '.join(draft.options)}"] if draft.options else []),
+                *([f"*Tags:* {', '.join(draft.tags)}"] if draft.tags else []),
             ]
         )
         try:
