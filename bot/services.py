@@ -76,21 +76,20 @@ class Services:
     @cached_property
     def skills(self) -> Skills:
         """LLM mode when CITYBRIDGE_LLM is set, grounded mode otherwise."""
-        if not self.settings.llm:
-            return GroundedSkills(self.assistant, self.translator, self.summarizer)
-        from bot.llm import LLMSkills, build_chat_model  # noqa: PLC0415 - LangChain loads only in LLM mode
+        if self.settings.llm:
+            from bot.llm import LLMSkills, build_chat_model  # noqa: PLC0415 - LangChain loads only in LLM mode
 
-        model = build_chat_model(self.settings)
-        if model is None:  # pragma: no cover - settings.llm is set
-            return GroundedSkills(self.assistant, self.translator, self.summarizer)
-        return LLMSkills(
-            model,
-            self.assistant,
-            self.translator,
-            self.summarizer,
-            self.glossary,
-            redact_personal_data=self.settings.llm_redact,
-        )
+            model = build_chat_model(self.settings)
+            if model is not None:
+                return LLMSkills(
+                    model,
+                    self.assistant,
+                    self.translator,
+                    self.summarizer,
+                    self.glossary,
+                    redact_personal_data=self.settings.llm_redact,
+                )
+        return GroundedSkills(self.assistant, self.translator, self.summarizer)
 
     @cached_property
     def engine(self) -> Engine:
