@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL cluster on loopback for the tests; prints the admin URL on stdout.
-# Usage: .ci/postgres.sh DIR [PORT]. The server keeps running; stop it with `pg_ctl -D DIR/data stop`.
+# A throwaway PostgreSQL cluster on loopback for the tests (the test suite starts one itself when
+# CITYBRIDGE_TEST_POSTGRES_URL is not set; this script is how).
+#   .ci/postgres.sh DIR [PORT]   start (initialising DIR if new); prints the admin URL on stdout
+#   .ci/postgres.sh DIR stop     stop it
 set -euo pipefail
 dir="$1"
 port="${2:-55432}"
@@ -9,11 +11,17 @@ if [ -z "$bindir" ]; then
     echo "PostgreSQL is not installed (apt-get install postgresql)" >&2
     exit 1
 fi
-mkdir -p "$dir"
 run=()
 if [ "$(id -u)" = 0 ]; then  # PostgreSQL refuses to run as root
-    chown -R postgres:postgres "$dir"
     run=(runuser -u postgres --)
+fi
+if [ "$port" = stop ]; then
+    "${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
+    exit 0
+fi
+mkdir -p "$dir"
+if [ "$(id -u)" = 0 ]; then
+    chown -R postgres:postgres "$dir"
 fi
 if [ ! -f "$dir/data/PG_VERSION" ]; then
     "${run[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +21,37 @@ from tests.fakes.http import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-# .ci/run starts PostgreSQL on loopback and sets this; locally: `.ci/postgres.sh /tmp/pg` prints the URL.
-POSTGRES_ADMIN = os.environ.get("CITYBRIDGE_TEST_POSTGRES_URL", "")
+POSTGRES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 
 
-def postgres_admin() -> str:
-    """The admin URL of the test PostgreSQL server; CI must have one, a laptop may skip."""
-    if not POSTGRES_ADMIN:
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[str]:
+    """The admin URL of a PostgreSQL server for the tests.
+
+    ``CITYBRIDGE_TEST_POSTGRES_URL`` if set; otherwise a throwaway server on loopback, started here from
+    Debian's package by ``.ci/postgres.sh`` and stopped at the end. Without PostgreSQL installed the
+    PostgreSQL cases skip, except under CI, where they fail.
+    """
+    given = os.environ.get("CITYBRIDGE_TEST_POSTGRES_URL", "")
+    if given:
+        yield given
+        return
+    if not POSTGRES:
         if os.environ.get("CI"):
-            pytest.fail("CI must set CITYBRIDGE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL on loopback)")
-        pytest.skip("no PostgreSQL: run `.ci/postgres.sh DIR` and set CITYBRIDGE_TEST_POSTGRES_URL to what it prints")
-    return POSTGRES_ADMIN
+            pytest.fail(
+                "CI needs PostgreSQL (apt-get install postgresql; .ci/run does) or CITYBRIDGE_TEST_POSTGRES_URL"
+            )
+        pytest.skip("no PostgreSQL: apt-get install postgresql, or set CITYBRIDGE_TEST_POSTGRES_URL")
+    script = str(REPO / ".ci" / "postgres.sh")
+    folder = tempfile.mkdtemp(prefix="citybridge-pg-")  # in /tmp: the postgres user must reach it
+    started = subprocess.run([script, folder, str(free_port())], capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL: {started.stderr[-2000:]}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, folder, "stop"], capture_output=True, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,7 +60,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'citybridge.sqlite3'}"
         return
-    admin_url = store_url(postgres_admin())
+    admin_url = store_url(request.getfixturevalue("postgres_admin"))
     name = f"citybridge_test_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
