@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -197,6 +197,41 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
             {"chunks": stats.chunks, "p50": percentile(timings, 50), "p95": percentile(timings, 95)},
         )
 
+    @app.command("answers")
+    def answers(
+        split: Annotated[str, typer.Option("--split", help="dev (tune on it), test (report it) or all.")] = "test",
+        keep: Annotated[Path | None, typer.Option("--keep", help="Index in this home folder and keep it.")] = None,
+        shared: SharedOption = DEFAULT_SHARED,
+    ) -> None:
+        """Lead-sentence accuracy, fact recall, near-miss and decline rates per question type: `ask` against
+        stop 7's `ask`, on ../shared/corpus plus the sample library, in one run."""
+        from bench.answers import load_questions, run, summarise  # noqa: PLC0415
+        from bench.baseline import BaselineAssistant  # noqa: PLC0415
+
+        questions = load_questions(split=split)
+        if not questions:
+            raise typer.BadParameter(f"no questions in split {split!r}; use dev, test or all", param_hint="--split")
+        home = keep or Path(tempfile.mkdtemp(prefix="citybridge-bench-"))
+        current = settings().with_home(home)
+        services = Services(current)
+        progress = RichProgress(console)
+        services.ingestor(progress).run([shared / "corpus", current.library_dir], services.ingest_options())
+        systems = {
+            "ask (now)": services.assistant.ask,
+            "ask (stop 7)": BaselineAssistant(services.searcher, answer_threshold=current.answer_threshold).ask,
+        }
+        rows = []
+        for name, ask in systems.items():
+            progress.begin(f"{name}: {len(questions)} {split} questions", len(questions))
+            rows += summarise(name, run(ask, questions, progress.advance))
+            progress.end()
+        services.close()
+        console.print(_answers_table(rows, split))
+        for row in rows:
+            if row.type == "all" and row.misses:
+                console.print(f"[dim]{row.system} missed: {' '.join(row.misses)}[/dim]")
+        _save(f"answers-{split}", [row.__dict__ for row in rows])
+
     @app.command("calibrate")
     def calibrate(questions: Annotated[Path, typer.Option("--questions")] = QUESTIONS) -> None:
         """Choose the `ask` no-answer threshold on labelled questions over the sample library."""
@@ -228,6 +263,31 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         cited = sum(1 for result, item in answerable if {c.doc_id for c in result.citations} & set(item["doc_ids"]))
         console.print(f"Answerable questions whose citations include an expected document: {cited}/{len(answerable)}")
         _save("calibrate", {"best": best, "points": labelled})
+
+
+def _answers_table(rows: list[Any], split: str) -> Table:
+    table = Table(title=f"Answers on the {split} split (gold fact in the lead sentence; near-misses must be declined)")
+    columns = ("Type", "System", "Ans.", "Near", "Lead acc.", "Fact recall", "Wrong on near", "Declined ans.")
+    for column in (*columns, "Median words", "Fragments"):
+        table.add_column(column, justify="left" if column in ("Type", "System") else "right")
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{100 * value:.0f}%"
+
+    for row in sorted(rows, key=lambda r: (r.type == "all", r.type, r.system)):
+        table.add_row(
+            f"[bold]{row.type}[/bold]" if row.type == "all" else row.type,
+            row.system,
+            str(row.answerable),
+            str(row.near_misses),
+            pct(row.lead_accuracy),
+            pct(row.fact_recall),
+            pct(row.wrong_on_near_miss),
+            pct(row.declined_answerable),
+            "–" if row.median_words is None else f"{row.median_words:.0f}",
+            f"{row.fragments}/{row.sentences}",
+        )
+    return table
 
 
 def _accuracy(labelled: list[tuple[float, bool]], threshold: float) -> float:

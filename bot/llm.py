@@ -153,7 +153,9 @@ class LLMSkills:
         grounded = self._assistant.ask(question)
         if not grounded.answered:
             return grounded
-        passages = _numbered(f"{p.hit.title} — {p.hit.text}" for p in grounded.passages)
+        passages = _numbered(
+            f"{c.label()} — {p.hit.text}" for c, p in zip(grounded.citations, grounded.passages, strict=True)
+        )
         try:
             draft = self._complete("ask", AnswerDraft, question=question, passages=passages)
         except Exception as exc:

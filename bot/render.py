@@ -63,24 +63,26 @@ class RichProgress:
 
 
 def citation_label(citation: Citation) -> str:
-    section = f", §{citation.section}" if citation.section else ""
-    return f"{citation.title}{section}"
+    return citation.label()
 
 
 def ask_panel(result: AskResult) -> Panel:
-    if not result.answered:
-        return Panel(escape(result.answer), title="No answer in the knowledge base", border_style="yellow")
     body = Text()
     for sentence in result.sentences:
         body.append(sentence.text + " ")
         body.append(f"[{sentence.citation}]", style="bold cyan")
         body.append("\n")
+    for note in result.notes if result.answered else [result.answer]:
+        body.append(note + "\n", style="dim" if result.answered else "")
     sources = Table(show_header=False, box=None, pad_edge=False)
     sources.add_column(style="bold cyan", width=4)
     sources.add_column()
     for citation in result.citations:
         link = citation.url or citation.source
         sources.add_row(f"[{citation.number}]", f"{escape(citation_label(citation))}\n[dim]{escape(link)}[/dim]")
+    if not result.answered:
+        title = "Not covered by the knowledge base"
+        return Panel(Group(body, sources) if result.citations else body, title=title, border_style="yellow")
     return Panel(
         Group(body, Text("Sources", style="bold"), sources),
         title=escape(result.question),

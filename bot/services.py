@@ -49,7 +49,7 @@ class Services:
             candidates=s.candidates,
             duplicate_jaccard=s.duplicate_jaccard,
         )
-        return Searcher(self.index, self.embedder, config)
+        return Searcher(self.index, self.embedder, config, authority=s.authority_policy())
 
     @cached_property
     def glossary(self) -> Glossary:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from knowledge.authority import DEFAULT_RULES, TIERS, AuthorityPolicy, tier_name
+
 Fusion = Literal["rrf", "convex"]
 
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "library"
@@ -49,6 +51,16 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Minimum cosine similarity of the best passage for `ask` to answer (bench calibrate).",
+    )
+    authority_order: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [str(t) for t in TIERS],
+        description="Authority tiers, most authoritative first (comma-separated). A city that ranks its own "
+        "handbook first for its own rules sets city,regulation,guidance,case-study,blog.",
+    )
+    authority_rules: dict[str, str] = Field(
+        default_factory=lambda: {p: str(t) for p, t in DEFAULT_RULES.items()},
+        description="Path patterns (fnmatch, on the document id or source path) mapped to a tier, as JSON; "
+        "front matter `authority:` or a MANIFEST.csv `authority` column wins over these.",
     )
     log_level: str = "WARNING"
 
@@ -97,6 +109,34 @@ class Settings(BaseSettings):
     )
     slash_command: str = Field(default="/citybridge", description="The slash command the app answers.")
     max_upload_mb: float = Field(default=10.0, gt=0, description="Largest file accepted from Slack.")
+
+    @field_validator("authority_order", mode="before")
+    @classmethod
+    def _split_tiers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("authority_order")
+    @classmethod
+    def _known_tiers(cls, value: list[str]) -> list[str]:
+        unknown = [tier for tier in value if tier_name(tier) is None]
+        if unknown:
+            raise ValueError(f"unknown authority tiers {unknown}; use {', '.join(TIERS)}")
+        return [str(tier_name(tier)) for tier in value]
+
+    @field_validator("authority_rules")
+    @classmethod
+    def _known_rule_tiers(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {pattern: tier for pattern, tier in value.items() if tier_name(tier) is None}
+        if bad:
+            raise ValueError(f"unknown authority tiers in rules {bad}; use {', '.join(TIERS)}")
+        return {pattern.lower(): str(tier_name(tier)) for pattern, tier in value.items()}
+
+    def authority_policy(self) -> AuthorityPolicy:
+        order = [t for t in (tier_name(x) for x in self.authority_order) if t]
+        rules = {p: t for p, t in ((p, tier_name(x)) for p, x in self.authority_rules.items()) if t}
+        return AuthorityPolicy(order=tuple(order), rules=rules)
 
     @field_validator("decision_editors", mode="before")
     @classmethod

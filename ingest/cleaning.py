@@ -91,27 +91,46 @@ def join_broken_paragraphs(paragraphs: list[str]) -> list[str]:
     """Re-join paragraphs that a hard-wrapped extraction split mid-sentence.
 
     The FAR markdown puts a blank line after every printed line, so "the micro-" and "purchase
-    threshold" arrive as separate paragraphs; a paragraph that does not end a sentence and is
-    followed by one that starts in lower case is a continuation.
+    threshold" arrive as separate paragraphs. A paragraph that does not end a sentence and is followed
+    by one that starts in lower case is a continuation; in a text that is hard-wrapped throughout, so
+    is one followed by a capitalised word ("Wage Rate" / "Requirements"), unless a list item starts.
     """
+    wrapped = looks_hard_wrapped(paragraphs)
     joined: list[str] = []
     for paragraph in paragraphs:
-        if joined and _continues(joined[-1], paragraph):
+        if joined and _continues(joined[-1], paragraph, wrapped=wrapped):
             previous = joined[-1]
-            glue = "" if previous.endswith("-") and paragraph[:1].isalpha() else " "
+            glue = "" if previous.endswith("-") and paragraph[:1].islower() else " "
             joined[-1] = previous + glue + paragraph
         else:
             joined.append(paragraph)
     return joined
 
 
-def _continues(previous: str, paragraph: str) -> bool:
+_STRUCTURE = ("|", "#", "-", "*", ">")
+_LIST_START = re.compile(r"^(?:\(\w{1,4}\)|\d{1,3}[.)]\s|[•◦▪]\s)")
+
+
+def looks_hard_wrapped(paragraphs: list[str]) -> bool:
+    """True when most prose paragraphs stop mid-sentence: the text was printed lines, not paragraphs."""
+    prose = [p for p in paragraphs if p and not p.lstrip().startswith(_STRUCTURE)]
+    if len(prose) < 4:
+        return False
+    open_ended = sum(1 for p in prose if not _SENTENCE_END.search(p))
+    return open_ended / len(prose) >= 0.4
+
+
+def _continues(previous: str, paragraph: str, *, wrapped: bool = False) -> bool:
     if not previous or not paragraph or _SENTENCE_END.search(previous):
         return False
-    if previous.lstrip().startswith(("|", "#", "-", "*", ">")):
+    if previous.lstrip().startswith(_STRUCTURE):
         return False
     first = paragraph[0]
-    return first.islower() or (previous.endswith(("-", ",")) and not paragraph.startswith(("(", "|")))
+    if first.islower():
+        return True
+    if paragraph.startswith(("(", "|")) or _LIST_START.match(paragraph):
+        return False
+    return previous.endswith(("-", ",")) or (wrapped and len(previous) >= 40 and not paragraph.startswith(_STRUCTURE))
 
 
 def unwrap_lines(text: str) -> str:

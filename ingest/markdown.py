@@ -35,6 +35,9 @@ class _Builder:
             self.stack.append((level, title))
 
 
+_LIST_STEP = {"bullet_list_open": 1, "ordered_list_open": 1, "bullet_list_close": -1, "ordered_list_close": -1}
+
+
 def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -52,12 +55,22 @@ def inline_text(token: Token) -> str:
     return "".join(parts).strip()
 
 
+def table_row(header: list[str], cells: list[str]) -> str:
+    """One table row as a line that names its columns ("Tier: Formal | Approves award: City Manager"),
+    so no cell is ever read without the header that gives it meaning."""
+    if not header:
+        return " | ".join(cells)
+    named = [f"{name}: {cell}" if name else cell for name, cell in zip(header, cells, strict=False) if cell]
+    return " | ".join(named)
+
+
 def markdown_sections(body: str) -> tuple[str, list[Section]]:
     """The first level-1 heading (if any) and the sections of a Markdown body."""
     tokens = _parser().parse(body)
     builder = _Builder()
     list_depth = 0
     row: list[str] = []
+    header: list[str] = []
     table_rows: list[str] = []
     index = 0
     while index < len(tokens):
@@ -67,10 +80,8 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
             builder.heading(int(token.tag[1]), inline_text(tokens[index + 1]))
             index += 3
             continue
-        if kind in ("bullet_list_open", "ordered_list_open"):
-            list_depth += 1
-        elif kind in ("bullet_list_close", "ordered_list_close"):
-            list_depth -= 1
+        if kind in _LIST_STEP:
+            list_depth += _LIST_STEP[kind]
         elif kind == "inline" and tokens[index - 1].type in ("th_open", "td_open"):
             row.append(inline_text(token))
         elif kind == "inline":
@@ -78,11 +89,14 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
             if text:
                 builder.blocks.append(("- " + text) if list_depth else text)
         elif kind == "tr_close":
-            table_rows.append(" | ".join(cell for cell in row))
+            if tokens[index - 1].type == "th_close" and not header:
+                header = row
+            else:
+                table_rows.append(table_row(header, row))
             row = []
         elif kind == "table_close":
             builder.blocks.append("\n".join(table_rows))
-            table_rows = []
+            table_rows, header = [], []
         elif kind in ("fence", "code_block"):
             code = token.content.strip()
             if code:

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from ingest.chunking import CHUNKER_VERSION, chunk_document
+from ingest.cleaning import normalise_date
 from ingest.documents import LoadedDocument, LoadError
 from ingest.loaders import LOADER_VERSION, UnsupportedFileError, load_file
 from ingest.records import RecordColumns
@@ -201,7 +202,7 @@ class Ingestor:
         previous_ids: Sequence[str],
         report: IngestReport,
     ) -> _Pending:
-        url = self._manifests.url_for(source.path, source.root)
+        entry = self._manifests.entry_for(source.path, source.root)
         item = _Pending(
             source=source,
             file_hash=file_hash,
@@ -209,7 +210,7 @@ class Ingestor:
             doc_ids=[d.doc_id for d in documents],
         )
         salt = options.chunk_salt() + str(source.path)
-        hashes = {d.doc_id: d.content_hash(salt + url) for d in documents}
+        hashes = {d.doc_id: d.content_hash(salt + entry.salt()) for d in documents}
         stored = self._index.document_hashes(hashes)
         gone = set(previous_ids) - set(hashes)
         if gone:
@@ -219,7 +220,10 @@ class Ingestor:
             if stored.get(document.doc_id) == hashes[document.doc_id]:
                 report.documents_unchanged += 1
                 continue
-            document.url = document.url or url
+            document.url = document.url or entry.url
+            document.date = document.date or normalise_date(entry.date)
+            if entry.authority:
+                document.meta.setdefault("authority", entry.authority)
             kind = options.kind or infer_kind(source, document.kind)
             record, chunks = prepare(document, kind, str(source.path), hashes[document.doc_id], options.chunk_chars)
             item.chunks.extend(chunks)

@@ -74,31 +74,54 @@ def infer_kind(source: SourceFile, declared: str = "") -> Kind:
     return "other"
 
 
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What a ``MANIFEST.csv`` row says about a file: its citation URL, authority tier and date."""
+
+    url: str = ""
+    authority: str = ""
+    date: str = ""
+
+    def salt(self) -> str:
+        """Changes the content hash only when the row carries more than a URL (old indexes stay valid)."""
+        extra = f"|{self.authority}|{self.date}" if self.authority or self.date else ""
+        return self.url + extra
+
+
 class ManifestIndex:
-    """Citation URLs from ``MANIFEST.csv`` files (columns ``local_path`` and ``source_url``)."""
+    """Rows of ``MANIFEST.csv`` files (columns ``local_path``, ``source_url``, optional ``authority``, ``date``)."""
 
     def __init__(self) -> None:
-        self._loaded: dict[Path, dict[Path, str]] = {}
+        self._loaded: dict[Path, dict[Path, ManifestEntry]] = {}
 
     def url_for(self, path: Path, root: Path) -> str:
+        return self.entry_for(path, root).url
+
+    def entry_for(self, path: Path, root: Path) -> ManifestEntry:
         for folder in _folders_up(path.parent, root):
             for name in MANIFEST_NAMES:
                 manifest = folder / name
                 if manifest.is_file():
-                    url = self._table(manifest).get(path.resolve())
-                    if url:
-                        return url
-        return ""
+                    entry = self._table(manifest).get(path.resolve())
+                    if entry:
+                        return entry
+        return ManifestEntry()
 
-    def _table(self, manifest: Path) -> dict[Path, str]:
+    def _table(self, manifest: Path) -> dict[Path, ManifestEntry]:
         if manifest not in self._loaded:
-            table: dict[Path, str] = {}
+            table: dict[Path, ManifestEntry] = {}
             with manifest.open(newline="", encoding="utf-8") as handle:
                 for row in csv.DictReader(handle):
                     local = row.get("local_path") or row.get("path")
-                    url = row.get("source_url") or row.get("url")
-                    if local and url:
-                        table[(manifest.parent / local).resolve()] = url
+                    if not local:
+                        continue
+                    entry = ManifestEntry(
+                        url=(row.get("source_url") or row.get("url") or "").strip(),
+                        authority=(row.get("authority") or "").strip(),
+                        date=(row.get("date") or "").strip(),
+                    )
+                    if entry != ManifestEntry():
+                        table[(manifest.parent / local).resolve()] = entry
             self._loaded[manifest] = table
         return self._loaded[manifest]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -288,6 +289,9 @@ class KnowledgeIndex:
         match = fts_query(query)
         if not match:
             return []
+        return self._match(match, n, where)
+
+    def _match(self, match: str, n: int, where: Where | None) -> list[tuple[str, float]]:
         clauses, params = _sql_filter(where)
         sql = (
             "SELECT c.chunk_id, bm25(chunks_fts, 1.5, 1.0, 1.0) AS rank FROM chunks_fts"
@@ -297,6 +301,32 @@ class KnowledgeIndex:
         )
         rows = self._db.execute(sql, (match, *params, n)).fetchall()
         return [(row[0], -float(row[1])) for row in rows]
+
+    def phrase(self, phrase: str, n: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """Chunk ids holding ``phrase`` as consecutive words (stemmed), ranked by BM25."""
+        words = [w for w in re.findall(r"\w+", phrase.lower()) if w]
+        if not words:
+            return []
+        return self._match('"' + " ".join(words) + '"', n, where)
+
+    def frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many chunks there are, and how many hold each term (stemmed as the lexical index stems)."""
+        total = int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        counts: dict[str, int] = {}
+        for term in terms:
+            words = re.findall(r"\w+", term.lower())
+            if words:
+                match = '"' + " ".join(words) + '"'
+                row = self._db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))
+                counts[term] = int(row.fetchone()[0])
+        return total, counts
+
+    def near(self, phrase: str, word: str, n: int, distance: int = 3) -> list[tuple[str, float]]:
+        """Chunk ids where ``phrase`` comes within ``distance`` words of ``word`` ("X … means")."""
+        words = [w for w in re.findall(r"\w+", phrase.lower()) if w]
+        if not words:
+            return []
+        return self._match(f'NEAR("{" ".join(words)}" "{word}", {distance})', n, None)
 
     def dense(self, vector: Vectors, n: int, where: Where | None = None) -> list[tuple[str, float]]:
         """Chunk ids ranked by cosine similarity to ``vector``."""

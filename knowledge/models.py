@@ -11,6 +11,15 @@ KINDS: tuple[Kind, ...] = ("procurement", "standard", "lesson", "decision", "oth
 
 MetaValue = str | int | float | bool
 
+# How each authority tier (knowledge.authority) is named to a reader.
+TIER_LABELS: dict[str, str] = {
+    "regulation": "regulation",
+    "guidance": "official guidance",
+    "city": "city handbook",
+    "case-study": "case study",
+    "blog": "blog post",
+}
+
 
 class Chunk(BaseModel):
     """One retrievable passage of a document, with everything needed to cite it."""
@@ -54,6 +63,7 @@ class Hit(BaseModel):
     text: str
     meta: dict[str, MetaValue] = Field(default_factory=dict)
     duplicates: list[str] = Field(default_factory=list, description="Doc ids of near-duplicates collapsed here.")
+    authority: str = Field(default="", description="Authority tier (regulation, guidance, city, case-study, blog).")
 
     @property
     def link(self) -> str:
@@ -71,6 +81,8 @@ class Citation(BaseModel):
     url: str
     kind: Kind
     source: str = ""
+    authority: str = ""
+    date: str = Field(default="", description="ISO date (or year) of the source, empty when unknown.")
 
     @classmethod
     def from_hit(cls, number: int, hit: Hit) -> Citation:
@@ -83,7 +95,15 @@ class Citation(BaseModel):
             url=hit.url,
             kind=hit.kind,
             source=hit.source,
+            authority=hit.authority,
+            date=hit.date,
         )
+
+    def label(self) -> str:
+        """ "Title, §section (regulation, 2025-01-17)": what the source is, how much it counts, how old it is."""
+        section = f", §{self.section}" if self.section else ""
+        about = ", ".join(part for part in (TIER_LABELS.get(self.authority, ""), self.date) if part)
+        return f"{self.title}{section}" + (f" ({about})" if about else "")
 
 
 def flatten_meta(raw: dict[str, Any]) -> dict[str, MetaValue]:

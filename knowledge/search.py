@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from knowledge.authority import AuthorityPolicy
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.fusion import collapse_near_duplicates, convex_fusion, reciprocal_rank_fusion
 from knowledge.index import KnowledgeIndex
@@ -32,10 +34,17 @@ class SearchConfig:
 class Searcher:
     """Ranks documents for a query; one hit per document, near-duplicates collapsed."""
 
-    def __init__(self, index: KnowledgeIndex, embedder: Embedder, config: SearchConfig | None = None) -> None:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+        authority: AuthorityPolicy | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or SearchConfig()
+        self.authority = authority or AuthorityPolicy()
 
     def search(
         self,
@@ -46,7 +55,9 @@ class Searcher:
         where: Mapping[str, MetaValue] | None = None,
         mode: Mode = "hybrid",
         query_vector: Vectors | None = None,
+        per_document: int = 1,
     ) -> list[Hit]:
+        """The ``k`` best documents (or, with ``per_document`` > 1, their best few chunks each)."""
         query = query.strip()
         if not query:
             raise SearchError("The query is empty.")
@@ -62,13 +73,15 @@ class Searcher:
         scores = self._fuse(dense, lexical, mode)
         ranked = sorted(scores, key=lambda cid: scores[cid], reverse=True)
         chunks = self.index.chunks(ranked)
-        best_per_doc: dict[str, Chunk] = {}
+        best: list[Chunk] = []
+        taken: dict[str, int] = {}
         for chunk_id in ranked:
             chunk = chunks.get(chunk_id)
-            if chunk is not None and chunk.doc_id not in best_per_doc:
-                best_per_doc[chunk.doc_id] = chunk
+            if chunk is not None and taken.get(chunk.doc_id, 0) < per_document:
+                taken[chunk.doc_id] = taken.get(chunk.doc_id, 0) + 1
+                best.append(chunk)
         groups = collapse_near_duplicates(
-            [(c.chunk_id, c.text) for c in best_per_doc.values()], threshold=self.config.duplicate_jaccard
+            [(c.chunk_id, c.text) for c in best], threshold=self.config.duplicate_jaccard
         )[:k]
         dense_scores = dict(dense)
         missing = [cid for cid, _ in groups if cid not in dense_scores]
@@ -76,7 +89,7 @@ class Searcher:
             dense_scores.update(self._similarities(vector, missing))
         lexical_scores = dict(lexical)
         return [
-            _hit(
+            self._hit(
                 chunks[cid],
                 scores[cid],
                 dense_scores.get(cid),
@@ -85,6 +98,33 @@ class Searcher:
             )
             for cid, collapsed in groups
         ]
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of each term over the chunks; terms the index never holds get 0."""
+        total, counts = self.index.frequencies(terms)
+        return {t: math.log((total + 1) / (counts[t] + 0.5)) if counts.get(t) else 0.0 for t in terms}
+
+    def defining(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
+        """Chunks where ``phrase`` comes right before "means" (how regulations define their terms)."""
+        return self._lexical_hits(self.index.near(phrase, "means", k), query_vector)
+
+    def containing(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
+        """Chunks that hold ``phrase`` word for word (a definition, a name), best BM25 first."""
+        return self._lexical_hits(self.index.phrase(phrase, k), query_vector)
+
+    def _lexical_hits(self, found: list[tuple[str, float]], query_vector: Vectors | None) -> list[Hit]:
+        chunks = self.index.chunks([cid for cid, _ in found])
+        dense = self._similarities(query_vector, list(chunks)) if query_vector is not None else {}
+        return [self._hit(chunks[cid], score, dense.get(cid), score, []) for cid, score in found if cid in chunks]
+
+    def _hit(
+        self, chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]
+    ) -> Hit:
+        fields = chunk.model_dump(exclude={"ordinal"})
+        authority = self.authority.tier(chunk.doc_id, chunk.source, chunk.kind, chunk.meta)
+        return Hit(
+            **fields, score=score, dense_score=dense, lexical_score=lexical, duplicates=duplicates, authority=authority
+        )
 
     def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], mode: Mode) -> dict[str, float]:
         if mode == "dense":
@@ -98,8 +138,3 @@ class Searcher:
     def _similarities(self, vector: Vectors, chunk_ids: list[str]) -> dict[str, float]:
         stored = self.index.vectors(chunk_ids)
         return {cid: float(np.dot(vec, vector)) for cid, vec in stored.items()}
-
-
-def _hit(chunk: Chunk, score: float, dense: float | None, lexical: float | None, duplicates: list[str]) -> Hit:
-    fields = chunk.model_dump(exclude={"ordinal"})
-    return Hit(**fields, score=score, dense_score=dense, lexical_score=lexical, duplicates=duplicates)

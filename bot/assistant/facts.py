@@ -15,7 +15,7 @@ _NUMBER_WORDS = (
 )
 PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(
-        r"(?:US)?\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[MKB])\b)?"
+        r"(?:US)?[$£€]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[MKB])\b)?"
         r"(?:\s(?:per|a|an|each)\s[a-z]+(?:\s(?:per|a)\s[a-z]+)?)?"
         r"|\b\d[\d,]*(?:\.\d+)?\s(?:million\s|billion\s|thousand\s)?dollars\b",
         re.IGNORECASE,

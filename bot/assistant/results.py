@@ -41,6 +41,13 @@ class AskResult(SkillResult):
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     confidence: float = Field(default=0.0, description="Cosine similarity of the best passage to the question.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What follows the answer: sources that disagree, and what the knowledge base does not cover.",
+    )
+    not_covered: list[str] = Field(
+        default_factory=list, description="Parts of the question the knowledge base does not cover."
+    )
 
 
 class LessonCard(BaseModel):

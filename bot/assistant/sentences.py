@@ -1,19 +1,20 @@
-"""Sentence splitting and selection for extractive answers."""
+"""Sentence splitting, fragment checks and selection for extractive answers."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
-
-from knowledge.embeddings import Vectors
 from knowledge.lexical import query_terms
 
 MIN_SENTENCE = 20
 MAX_SENTENCE = 600
+MIN_WORDS = 6
+
+UnitKind = Literal["prose", "item", "row"]
 
 
 @cache
@@ -28,71 +29,119 @@ def segment(text: str) -> list[str]:
     return [s.strip() for s in _segmenter().segment(text) if s.strip()]
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage; list items and table rows count as sentences of their own."""
-    sentences: list[str] = []
-    for raw_line in re.split(r"\n+", text):
-        line = raw_line.strip().lstrip("-*• ").strip()
+@dataclass(frozen=True)
+class Unit:
+    """A sentence of a passage, a list item, or a table row read with its column names."""
+
+    text: str
+    kind: UnitKind = "prose"
+
+
+_ITEM = re.compile(r"^(?:[-*•]\s+|\(\w{1,4}\)\s+|\d{1,3}[.)]\s+)")
+_LEAD_IN_END = re.compile(r"(?:[:\-—–]|\b(?:following|follows|include|includes|including|are|is))\s*$", re.I)
+_EXCEPTION_TAIL = re.compile(r",\s*(?:except|unless|other than|but)\b[^,]*$", re.I)
+_DANGLING_END = re.compile(r"(?:[;,]|\b(?:and|or|the|a|an|of|to|for|with|by|in|on|at|that|which))\s*$", re.I)
+_ENUMERATOR = re.compile(r"^\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=[A-Z])")
+_LOOSE_APOSTROPHE = re.compile(r"(\w) ([’'](?:s\b)?)(?=[\s,.;:)])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+
+
+def mend(text: str) -> str:
+    """Spacing the FAR's PDF extraction left inside words: "offerors ' price" → "offerors' price"."""
+    return _LOOSE_APOSTROPHE.sub(r"\1\2", text)
+
+
+def split_units(text: str) -> list[Unit]:
+    """The units of a passage: prose sentences, list items, and table rows (``Col: value | Col: value``)."""
+    units: list[Unit] = []
+    for raw_line in re.split(r"\n+", mend(text)):
+        line = raw_line.strip()
         if not line:
             continue
-        # A table row "City Council | Approves contracts ..." keeps its row label on every sentence.
-        label, _, body = line.partition(" | ") if " | " in line else ("", "", line)
-        for segment in _segmenter().segment(body.replace(" | ", "; ")):
-            sentence = f"{label}: {segment.strip()}" if label else segment.strip()
+        if " | " in line or line.startswith("|"):
+            units.append(Unit(_row_text(line), "row"))
+            continue
+        item = bool(_ITEM.match(line))
+        body = _ITEM.sub("", line, count=1).strip() if line.startswith(("-", "*", "•")) else line
+        for piece in _segmenter().segment(body):
+            sentence = piece.strip()
             if MIN_SENTENCE <= len(sentence) <= MAX_SENTENCE:
-                sentences.append(sentence)
-    return sentences
+                units.append(Unit(sentence, "item" if item else "prose"))
+    return units
+
+
+def split_sentences(text: str) -> list[str]:
+    """The text of every unit (kept for callers that only need strings)."""
+    return [unit.text for unit in split_units(text)]
+
+
+def _row_text(line: str) -> str:
+    cells = [cell.strip() for cell in line.strip("| ").split(" | ") if cell.strip()]
+    return "; ".join(cells) + ("" if cells and cells[-1].endswith(".") else ".")
+
+
+def repair(sentence: str) -> str:
+    """A sentence that introduces a list, cut back to the statement it makes.
+
+    "Micro-purchase threshold means $15,000, except it means-" becomes "Micro-purchase threshold means
+    $15,000 (with exceptions listed in the source)."; a lead-in with nothing before it stays as it is,
+    and :func:`is_fragment` rejects it.
+    """
+    text = _ENUMERATOR.sub("", sentence.strip(), count=1)
+    if not _LEAD_IN_END.search(text):
+        return text
+    tail = _EXCEPTION_TAIL.search(text)
+    if tail is not None:
+        head = text[: tail.start()].rstrip(" ,;")
+        if len(_WORD.findall(head)) >= 3:
+            return f"{head} (with exceptions listed in the source)."
+    return text
+
+
+def is_fragment(unit: Unit | str) -> bool:
+    """Text that cannot stand as a sentence of an answer: too short, a list lead-in, table or list debris."""
+    kind = unit.kind if isinstance(unit, Unit) else "prose"
+    text = (unit.text if isinstance(unit, Unit) else unit).strip()
+    words = _WORD.findall(text)
+    if len(words) < MIN_WORDS or "|" in text:
+        return True
+    if kind == "row":
+        return ": " not in text  # a row without its column names is debris
+    if _LEAD_IN_END.search(text) or _DANGLING_END.search(text):
+        return True
+    if text[0].islower() or text[0] in ",;:)]}" or text.lower().startswith(("and ", "or ", "but ")):
+        return True
+    if text[0] in "([" and len(text) > 1 and text[1].islower() and not re.match(r"^\((?:[a-z]|[ivx]+)\)", text):
+        return True
+    if text.count("(") != text.count(")") or text.count('"') % 2:
+        return True
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 0.55 * len(text):
+        return True
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return not re.search(r"[.!?)\"'”]$", text) and capitalised > 0.6 * len(words)  # a heading or a label
 
 
 def term_overlap(question: str, sentence: str) -> float:
     """Share of the question's content words found in the sentence (prefix match handles plurals)."""
-    terms = query_terms(question)
-    if not terms:
+    return coverage(query_terms(question), sentence)
+
+
+def coverage(terms: list[str], text: str, weights: Mapping[str, float] | None = None) -> float:
+    """Share of ``terms`` found in ``text`` (a word starting with the term's first five letters counts),
+    each term weighted (by its rarity, say) when ``weights`` are given; zero-weight terms are left out."""
+    weighted = {t: (weights.get(t, 1.0) if weights is not None else 1.0) for t in terms}
+    total = sum(weighted.values())
+    if not terms or total <= 0:
         return 0.0
-    words = set(re.findall(r"\w+", sentence.lower()))
-    hits = sum(1 for term in terms if any(word.startswith(term[:5]) for word in words))
-    return hits / len(terms)
+    words = set(re.findall(r"[\w\-]+", text.lower())) | set(re.findall(r"\w+", text.lower()))
+    found = sum(w for term, w in weighted.items() if any(word.startswith(term[:5]) for word in words))
+    return found / total
 
 
-@dataclass(frozen=True)
-class Candidate:
-    passage: int
-    position: int
-    text: str
-    score: float
-
-
-def rank_sentences(
-    question: str,
-    question_vector: Vectors,
-    candidates: list[tuple[int, int, str]],
-    vectors: Vectors,
-    *,
-    lexical_weight: float = 0.25,
-) -> list[Candidate]:
-    """Score ``(passage, position, text)`` candidates by meaning and shared words, best first."""
-    if not candidates:
-        return []
-    semantic = np.asarray(vectors @ question_vector, dtype=np.float64)
-    scored = [
-        Candidate(passage, position, text, float(semantic[i]) + lexical_weight * term_overlap(question, text))
-        for i, (passage, position, text) in enumerate(candidates)
-    ]
-    return sorted(scored, key=lambda c: c.score, reverse=True)
-
-
-def select(ranked: list[Candidate], *, limit: int = 4, per_passage: int = 2, margin: float = 0.15) -> list[Candidate]:
-    """The best sentence, then others nearly as good, at most ``per_passage`` from one passage."""
-    if not ranked:
-        return []
-    best = ranked[0].score
-    chosen: list[Candidate] = []
-    used: dict[int, int] = {}
-    for candidate in ranked:
-        if len(chosen) >= limit or candidate.score < best - margin:
-            break
-        if used.get(candidate.passage, 0) >= per_passage:
-            continue
-        used[candidate.passage] = used.get(candidate.passage, 0) + 1
-        chosen.append(candidate)
-    return chosen
+def similar(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Two sentences that say nearly the same words (Jaccard over words)."""
+    left, right = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    if not left or not right:
+        return False
+    return len(left & right) / len(left | right) >= threshold

@@ -93,7 +93,7 @@ def context(*texts: str) -> ContextBlock:
 
 
 def citation_line(citation: Citation) -> str:
-    label = escape(citation.title + (f", §{citation.section}" if citation.section else ""))
+    label = escape(citation.label())
     link = f"<{citation.url}|{label}>" if citation.url.startswith("http") else label
     return f"[{citation.number}] {link}"
 
@@ -127,9 +127,13 @@ def finish(
 
 def answer_message(result: AskResult, *, request_id: str | None = None) -> SlackMessage:
     if not result.answered:
-        return finish([section(f":mag: {escape(result.answer)}")], result.answer, request_id=request_id)
+        blocks: list[Block] = [section(f":mag: {escape(result.answer)}")]
+        if result.citations:
+            blocks.append(context(*(citation_line(c) for c in result.citations)))
+        return finish(blocks, result.answer, request_id=request_id)
     lines = [f"{escape(s.text)} *[{s.citation}]*" for s in result.sentences] or [escape(result.answer)]
-    blocks: list[Block] = [*sections(lines), context(*(citation_line(c) for c in result.citations))]
+    blocks = [*sections(lines), *(context(escape(note)) for note in result.notes)]
+    blocks.append(context(*(citation_line(c) for c in result.citations)))
     if result.notice:
         blocks.append(context(f":information_source: {escape(result.notice)}"))
     return finish(blocks, result.answer, request_id=request_id)

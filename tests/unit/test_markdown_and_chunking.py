@@ -55,7 +55,7 @@ def test_markdown_text_is_plain_with_lists_tables_and_code_kept() -> None:
     assert "You may buy with one quote under $10,000." in micro
     assert "# not a heading inside code" in micro
     assert "- Cards up to $5,000." in sections[2].text
-    assert "City Manager | $249,999.99" in sections[3].text
+    assert "Who: City Manager | Limit: $249,999.99" in sections[3].text  # each cell keeps its column name
 
 
 @pytest.mark.parametrize(

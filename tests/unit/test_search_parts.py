@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bench.metrics import ndcg_at_k, percentile, recall_at_k
-from bot.assistant.sentences import Candidate, rank_sentences, select, split_sentences, term_overlap
+from bot.assistant.sentences import Unit, split_units, term_overlap
 from bot.errors import InputError, check_question
 from knowledge.fusion import (
     collapse_near_duplicates,
@@ -61,33 +61,17 @@ def test_jaccard_of_shingles() -> None:
     assert jaccard(shingles(""), shingles("a b c")) == 0.0
 
 
-def test_table_rows_keep_their_label_on_each_sentence() -> None:
-    text = (
-        "City Council | Adopts the budget. Approves contracts of $250,000 or more.\n- A list item that is long enough."
-    )
-    assert split_sentences(text) == [
-        "City Council: Adopts the budget.",
-        "City Council: Approves contracts of $250,000 or more.",
-        "A list item that is long enough.",
+def test_table_rows_are_one_unit_with_their_column_names() -> None:
+    text = "Tier: Formal | Approves award: City Manager\n- A list item that is long enough."
+    assert split_units(text) == [
+        Unit("Tier: Formal; Approves award: City Manager.", "row"),
+        Unit("A list item that is long enough.", "item"),
     ]
 
 
 def test_term_overlap_counts_question_words_found() -> None:
     assert term_overlap("protest deadline", "Protests are due within 5 days; the deadline is firm.") == 1.0
     assert term_overlap("protest deadline", "Nothing related.") == 0.0
-
-
-def test_sentences_are_ranked_by_meaning_and_selected_within_margin() -> None:
-    q = np.array([1.0, 0.0], dtype=np.float32)
-    vectors = np.array([[0.9, 0.1], [0.2, 0.9], [0.85, 0.2]], dtype=np.float32)
-    ranked = rank_sentences("x", q, [(1, 0, "best"), (1, 1, "worst"), (2, 0, "close")], vectors)
-    assert [c.text for c in ranked] == ["best", "close", "worst"]
-    assert [c.text for c in select(ranked, margin=0.1)] == ["best", "close"]
-
-
-def test_select_limits_sentences_per_passage() -> None:
-    ranked = [Candidate(1, i, f"s{i}", 1.0 - i / 100) for i in range(5)]
-    assert [c.text for c in select(ranked, per_passage=2)] == ["s0", "s1"]
 
 
 def test_questions_are_checked_for_empty_and_huge_input() -> None:

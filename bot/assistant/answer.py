@@ -1,0 +1,291 @@
+"""Composing an extractive answer: a lead sentence that answers, at most two that add to it, and the
+sources that disagree, named as older or less authoritative. Pure functions over scored sentences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.assistant.facts import PATTERNS
+from bot.assistant.question import Focus, QuestionFrame, QuestionType
+from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar
+from knowledge.authority import LABELS, AuthorityPolicy
+from knowledge.models import Hit
+
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
+    r"hundred|thousand|million|billion)\b",
+    re.I,
+)
+_ROLE = re.compile(
+    r"\b(?:officers?|officials?|manager|council|head of|director|administrator|secretary|department|"
+    r"committee|board|attorney|executive|chief|advocate|supervisor|agency|office|division|team|staff|"
+    r"approver|commissioner|mayor|clerk|auditor|representative|owner|authority|CIO|CISO|CTO)\b",
+    re.I,
+)
+_TEMPORAL = re.compile(
+    r"\b(?:before|after|within|no later than|prior to|until|at the time|upon|once|when|during|each year|"
+    r"annually|effective)\b",
+    re.I,
+)
+_DEFINING = r"(?:means|is defined as|refers to|stands for|is|are|—|:|\()"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The weights the dev half of the evaluation set was tuned on (see bench/data/answers)."""
+
+    lexical_weight: float = 0.25
+    type_bonus: float = 0.25
+    definition_bonus: float = 0.35
+    authority_weight: float = 0.12
+    recency_weight: float = 0.02
+    min_similarity: float = 0.30
+    min_subject: float = 0.5  # of the question's (rarity-weighted) terms, in the sentence and its headings
+    min_passage_subject: float = 0.6  # … in the whole passage
+    source_hint_bonus: float = 0.2
+    passage_weight: float = 0.3
+    key_terms: int = 4  # the question's rarest terms that decide whether a passage is on the subject
+    support_margin: float = 0.15
+    max_support: int = 2
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A sentence of a passage, scored for one question."""
+
+    passage: int
+    position: int
+    text: str
+    unit: Unit
+    similarity: float
+    subject: float
+    passage_subject: float
+    typed: bool
+    defining: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A source that gives another value for the same thing."""
+
+    passage: int
+    value: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Composition:
+    lead: Scored | None
+    support: list[Scored]
+    conflicts: list[Conflict]
+
+
+def typed_value(kind: QuestionType, text: str, *, counting: bool = False) -> list[str]:
+    """The values of the asked type in a sentence: amounts (counts too, when ``counting``), durations,
+    roles or dates."""
+    if kind == "amount":
+        values = [m.group(0) for key in ("money", "percent") for m in PATTERNS[key].finditer(text)]
+        if values or not counting:
+            return values
+        return [m.group(0) for m in re.finditer(r"(?<![\w.(])\d[\d,.]*\b", text)] or _NUMBER_WORD.findall(text)
+    if kind == "duration":
+        return [m.group(0) for key in ("duration", "period", "frequency") for m in PATTERNS[key].finditer(text)]
+    if kind == "who":
+        return _ROLE.findall(text)
+    if kind == "when":
+        dates = [m.group(0) for m in PATTERNS["date"].finditer(text)] + re.findall(r"\b(?:19|20)\d{2}\b", text)
+        return dates or _TEMPORAL.findall(text)
+    return []
+
+
+def is_definition(subject: str, text: str) -> bool:
+    """True when the sentence defines ``subject`` ("Micro-purchase threshold means …", "A VPAT is …")."""
+    if not subject:
+        return False
+    words = [re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower())]
+    if not words:
+        return False
+    name = r"[\s\-]+".join(words)
+    lowered = text.lower()
+    starts = re.match(rf"^(?:an?\s+|the\s+)?(?:[\w\-]+\s+){{0,2}}?{name}s?\b[^.]{{0,60}}?\b{_DEFINING}", lowered)
+    expands = re.search(rf"\(\s*{name}s?\s*\)", lowered) is not None
+    return starts is not None or expands
+
+
+def definition_strength(subject: str, text: str) -> float:
+    """1 for "X means …" (or an acronym's expansion "… (X)"), 0.5 for "Conditional X means …", else 0."""
+    if not is_definition(subject, text):
+        return 0.0
+    name = r"[\s\-]+".join(re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower()))
+    lowered = re.sub(r"^(?:as used in this (?:part|subpart|section)\W+)", "", text.lower())
+    exact = re.match(rf"^(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?{name}s?\b", lowered) is not None
+    expands = subject.isupper() and re.search(rf"\(\s*{name}s?\s*\)", text.lower()) is not None
+    return 1.0 if exact or expands else 0.5
+
+
+def score_units(
+    frame: QuestionFrame,
+    units: Sequence[tuple[int, int, Unit]],
+    similarities: Sequence[float],
+    passages: Sequence[Hit],
+    authority: AuthorityPolicy,
+    tuning: Tuning,
+    weights: Mapping[str, float] | None = None,
+) -> list[Scored]:
+    """Every usable sentence scored: meaning, shared words, the asked type, definitions, authority, age."""
+    scored: list[Scored] = []
+    contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
+    for (passage, position, unit), similarity in zip(units, similarities, strict=True):
+        text = repair(unit.text)
+        if is_fragment(Unit(text, unit.kind)):
+            continue
+        hit = passages[passage - 1]
+        subject = coverage(frame.subject_terms, f"{text} {hit.title} {hit.section}", weights)
+        typed = bool(typed_value(frame.type, text, counting=frame.counting))
+        strength = definition_strength(frame.subject, text)
+        defining = strength > 0
+        hinted = coverage(frame.source_hint, f"{hit.title} {hit.doc_id} {hit.source}") if frame.source_hint else 0.0
+        score = (
+            similarity
+            + tuning.lexical_weight * subject
+            + tuning.type_bonus * typed
+            + tuning.definition_bonus * strength
+            + tuning.source_hint_bonus * hinted
+            + tuning.passage_weight * (hit.dense_score or 0.0)
+            + tuning.authority_weight * authority.weight(hit.authority)
+            + tuning.recency_weight * recency(hit)
+            - (0.1 if unit.kind == "row" else 0.0)
+        )
+        scored.append(
+            Scored(passage, position, text, unit, similarity, subject, contexts[passage - 1], typed, defining, score)
+        )
+    return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def recency(hit: Hit) -> float:
+    """0 for a source from 2010 or before, 1 for one from 2025 or later; undated regulations count as current."""
+    match = re.match(r"(\d{4})", hit.date)
+    if not match:
+        return 1.0 if hit.authority == "regulation" else 0.5
+    return min(max((int(match.group(1)) - 2010) / 15, 0.0), 1.0)
+
+
+def answers(frame: QuestionFrame, candidate: Scored, tuning: Tuning) -> bool:
+    """Whether a sentence can lead: on the subject, close in meaning, and of the asked type."""
+    if candidate.similarity < tuning.min_similarity:
+        return False
+    if candidate.defining:
+        return True
+    if frame.subject_terms and (
+        candidate.subject < tuning.min_subject or candidate.passage_subject < tuning.min_passage_subject
+    ):
+        return False
+    if frame.type == "definition":
+        return candidate.subject >= 0.99 and candidate.similarity >= tuning.min_similarity + 0.15
+    if frame.type == "other":
+        return True
+    return candidate.typed
+
+
+def compose(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[Hit], tuning: Tuning) -> Composition:
+    """The lead, up to two supporting sentences that add something, and disagreeing sources."""
+    lead = next((c for c in ranked if answers(frame, c, tuning)), None)
+    if lead is None:
+        return Composition(None, [], [])
+    support: list[Scored] = []
+    for candidate in ranked:
+        if len(support) >= tuning.max_support:
+            break
+        if candidate is lead or candidate.similarity < max(
+            tuning.min_similarity, lead.similarity - tuning.support_margin
+        ):
+            continue
+        if candidate.unit.kind == "row" or candidate.subject < tuning.min_subject:
+            continue
+        chosen = [lead, *support]
+        if any(similar(candidate.text, c.text) for c in chosen) or not _adds(candidate.text, chosen):
+            continue
+        if frame.type in ("amount", "duration") and _disagrees(frame, lead, candidate):
+            continue
+        support.append(candidate)
+    return Composition(lead, support, conflicts(frame, lead, ranked, passages))
+
+
+def conflicts(frame: QuestionFrame, lead: Scored, ranked: Sequence[Scored], passages: Sequence[Hit]) -> list[Conflict]:
+    """Other values for the same amount or duration, from sources other than the lead's."""
+    if frame.type not in ("amount", "duration") or not frame.subject_terms:
+        return []
+    found: list[Conflict] = []
+    lead_hit = passages[lead.passage - 1]
+    for candidate in ranked:
+        hit = passages[candidate.passage - 1]
+        if hit.doc_id == lead_hit.doc_id or candidate.subject < 0.99 or not candidate.typed:
+            continue
+        if any(c.passage == candidate.passage for c in found) or not _disagrees(frame, lead, candidate):
+            continue
+        value = typed_value(frame.type, candidate.text, counting=frame.counting)[0]
+        found.append(Conflict(candidate.passage, value, candidate.text))
+        if len(found) == 2:
+            break
+    return found
+
+
+def conflict_note(conflict: Conflict, hit: Hit, lead_hit: Hit, authority: AuthorityPolicy) -> str:
+    """ "An 18F blog post from 2015 gives $3,500; the figure above is from a more current or authoritative source.\""""
+    label = LABELS.get(hit.authority, "source")
+    year = f" from {hit.date[:4]}" if hit.date[:4].isdigit() else ""
+    article = "An" if label[:1] in "aeiou" else "A"
+    if authority.rank(hit.authority) > authority.rank(lead_hit.authority):
+        why = "it is less authoritative than the source above"
+    elif _year(hit) and _year(lead_hit) and _year(hit) < _year(lead_hit):
+        why = "it is older than the source above, so the figure has likely changed"
+    else:
+        why = "check which one applies to your case"
+    return f"{article} {label}{year}, {hit.title}, gives {conflict.value}; {why}."
+
+
+def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:
+    """Whether a retrieved passage names the focus, word for word (case, spacing and hyphens aside)."""
+    pattern = re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(focus.text).split())) + r"(?!\w)")
+    return any(
+        pattern.search(_normal(f"{hit.title} {hit.section} {hit.section_number} {hit.doc_id} {hit.text}"))
+        for hit in passages
+    )
+
+
+def source_name(hit: Hit) -> str:
+    """A short citation name: "FAR 2.101 Definitions" or "Port Alder Procurement Handbook §2.2"."""
+    number = hit.section_number
+    if number and number not in hit.title:
+        return f"{hit.title} §{number}"
+    return hit.title
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def _year(hit: Hit) -> int:
+    return int(hit.date[:4]) if hit.date[:4].isdigit() else 0
+
+
+def _adds(text: str, chosen: Sequence[Scored]) -> bool:
+    """A supporting sentence must bring at least three content words or a fact the others lack."""
+    have = set(re.findall(r"[a-z]{4,}", " ".join(c.text for c in chosen).lower()))
+    new = set(re.findall(r"[a-z]{4,}", text.lower())) - have
+    return len(new) >= 3
+
+
+def _disagrees(frame: QuestionFrame, lead: Scored, other: Scored) -> bool:
+    if other.subject < 0.99 or not other.typed:
+        return False
+    mine = {_canonical(v) for v in typed_value(frame.type, lead.text, counting=frame.counting)}
+    theirs = {_canonical(v) for v in typed_value(frame.type, other.text, counting=frame.counting)}
+    return bool(theirs) and not (mine & theirs)
+
+
+def _canonical(value: str) -> str:
+    return re.sub(r"[\s,$]", "", value.lower())

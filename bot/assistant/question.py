@@ -1,0 +1,204 @@
+"""What a question asks for: its type, the thing asked about, and the names it must be answered about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.assistant.facts import PATTERNS
+from knowledge.lexical import query_terms
+
+QuestionType = Literal["amount", "duration", "who", "when", "definition", "other"]
+QUESTION_TYPES: tuple[QuestionType, ...] = ("amount", "duration", "who", "when", "definition", "other")
+FocusKind = Literal["name", "acronym", "version", "year", "section"]
+
+_DURATION = re.compile(
+    r"\bhow long\b|\bhow many (?:calendar |business |working )?(?:days|weeks|months|years|hours|minutes)\b"
+    r"|\bhow soon\b|\bhow quickly\b|\bhow far in advance\b|\bwithin how\b|\bhow much time\b"
+    r"|\b(?:retention|response|notice|review|waiting) (?:period|time)\b|\bhow often\b",
+    re.I,
+)
+_WHO = re.compile(
+    r"(?:^|[,;:]\s*)who(?:m|se)?\b|\bwho(?:m)? (?:do|does|did|is|are|was|must|may|can|should|has|have|will|would)\b"
+    r"|\bwhich (?:official|office|person|role|agency|department|officer|team|group|body|committee)\b",
+    re.I,
+)
+_WHEN = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|time)\b|\bby when\b|\bwhat deadline\b", re.I)
+_AMOUNT = re.compile(
+    r"\bhow much\b|\bhow many\b|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
+    r"|\bthresholds?\b|\blimits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
+    r"|\bdollars?\b|\bamount\b|\bmaximum\b|\bminimum\b|\bbudget\b|\bpercent(?:age)?\b|\brate\b|\bcharge\b",
+    re.I,
+)
+_DEFINITION = re.compile(
+    r"^\s*(?:so\s+)?(?:what(?:\s+exactly)?(?:'s|\s+is|\s+are)\s+(?:exactly\s+)?(?:an?\s+|the\s+)?(?P<x>.+?)"
+    r"|what does\s+(?P<y>.+?)\s+(?:mean|stand for)|define\s+(?P<z>.+?)|what is meant by\s+(?P<w>.+?)"
+    r"|what (?:counts|qualifies) as\s+(?:an?\s+|the\s+)?(?P<u>.+?)"
+    r"|how (?:does|do|would)\s+.+?\s+define\s+(?:an?\s+|the\s+)?(?P<t>.+?)"
+    r"|(?:the\s+)?meaning of\s+(?P<v>.+?))\s*[?.!]*\s*$",
+    re.I,
+)
+# "In federal contracting, what is …" / "Under FAR Part 46, what does …": the lead-in only sets the scene.
+_ASKS_MEANING = re.compile(
+    r"\bwhat does\b.+\b(?:mean|stand for)\b|^\s*define\b|\bdefine\s+(?:an?\s+|the\s+)?[\w\-]+|\bmeaning of\b"
+    r"|\bwhat is meant by\b|\bwhat (?:counts|qualifies) as\b",
+    re.I,
+)
+_SCENE = re.compile(r"^\s*(?:in|under|for|per|according to|within)\b[^,?]{2,80},\s*", re.I)
+_COMPOUND = re.compile(
+    r"\b(?:vs\.?|versus|compared (?:to|with)|as well as)\b"
+    r"|\b(?:and|or)\s+(?:what|how|who|when|where|which|does|do|is|are|can)\b",
+    re.I,
+)
+_QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{2,60})[\"”'’]")
+
+# Words that start a question or are capitalised without naming anything.
+_NOT_NAMES = {
+    "what", "how", "who", "whom", "whose", "when", "where", "why", "which", "does", "do", "did", "is", "are",
+    "can", "could", "should", "would", "will", "may", "must", "shall", "has", "have", "i", "we", "our", "my",
+    "the", "a", "an", "if", "in", "on", "for", "under", "per", "and", "or", "to", "of", "tell", "give", "list",
+    "explain", "describe", "please", "hi", "hey", "any", "there", "it", "this", "that", "these", "those",
+    "federal", "city", "state", "government", "agency", "section", "part", "subpart", "chapter", "council",
+    "department", "office", "contracting", "officer", "act", "rule", "rules", "program", "us", "u.s", "yes", "no",
+    "so", "also", "vs", "versus", "compared", "between", "after", "before", "once", "while", "during", "since",
+    "using", "starting", "within", "given", "assuming", "suppose", "because", "although", "unless", "until",
+    "upon", "besides", "say", "let", "now", "then", "here", "imagine", "with", "without", "at", "by", "from",
+    "about", "as", "be", "not", "all", "each", "every", "some",
+}  # fmt: skip
+_NAME = re.compile(r"(?<![\w.])([A-Z][\w&'’.\-]*(?:\s+(?:of|de|la|del|and|&)?\s*[A-Z][\w&'’.\-]*)*)")
+_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{1,9}s?)\b")
+_VERSION = re.compile(r"\b([A-Za-z][\w\-]*\s+(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+[a-z]?|v\d+(?:\.\d+)*)\b", re.I)
+_SECTION = re.compile(r"\b(\d{1,2}\.\d{3,4}(?:-\d+)?(?:\([a-z0-9]+\))*)\b")
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_DOCUMENT_NUMBER = re.compile(r"(?<![\w.])(\d{2,4}(?:-\d{1,4}){1,3}[a-z]?)\b")  # SP 800-63-5, 2 CFR 200-321
+# "in the TechFAR Hub glossary", "according to 18F's accessibility guide": where the asker wants it from.
+_SOURCE_HINT = re.compile(
+    r"\b(?i:in|under|per|according to|from|by)\s+(?i:the\s+)?"
+    r"([A-Z0-9][\w'’.\- ]{1,60}?)(?=[,?.!]|\s+(?:say|says|said|require|define)|$)"
+    r"|\b([A-Z0-9][\w.\-]*(?:\s+[A-Z][\w.\-]*)*)['’]s\s+(?:[a-z\- ]{0,30}\b)?"
+    r"(?:guide|handbook|glossary|lexicon|standard|code|playbook|policy|rules)\b",
+)
+_TYPE_WORDS = {
+    "much", "many", "long", "threshold", "limit", "cost", "price", "fee", "amount", "maximum", "minimum",
+    "mean", "means", "meaning", "define", "definition", "current", "currently", "exactly", "today",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Focus:
+    """A name, version, year or section the answer must be about."""
+
+    text: str
+    kind: FocusKind
+
+
+@dataclass(frozen=True)
+class QuestionFrame:
+    question: str
+    type: QuestionType
+    subject: str = ""
+    subject_terms: list[str] = field(default_factory=list)
+    focus: list[Focus] = field(default_factory=list)
+    source_hint: list[str] = field(default_factory=list)  # words naming the source asked about
+    compound: bool = False
+    counting: bool = False  # "how many …": a bare number answers
+
+
+def analyze(question: str) -> QuestionFrame:
+    """The question's type, subject and focus, by rule (no model)."""
+    text = " ".join(question.split())
+    kind = question_type(text)
+    subject = definition_subject(text) if kind in ("definition", "amount") else ""
+    terms = query_terms(subject) if subject else [t for t in query_terms(text) if t not in _TYPE_WORDS]
+    return QuestionFrame(
+        question=text,
+        type=kind,
+        subject=subject,
+        subject_terms=terms,
+        focus=find_focus(text),
+        source_hint=source_hint(text),
+        compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
+        counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
+    )
+
+
+def question_type(text: str) -> QuestionType:
+    text = _SCENE.sub("", text)
+    if _ASKS_MEANING.search(text):
+        return "definition"
+    if _DURATION.search(text):
+        return "duration"
+    if _WHO.search(text):
+        return "who"
+    if _WHEN.search(text):
+        return "when"
+    if _AMOUNT.search(text):
+        return "amount"
+    if _DEFINITION.match(text) and len(definition_subject(text).split()) <= 6:
+        return "definition"
+    return "other"
+
+
+def definition_subject(text: str) -> str:
+    """The term a "what is X" question asks about ("simplified acquisition threshold")."""
+    quoted = _QUOTED.search(text)
+    if quoted:
+        return quoted.group(1).strip()
+    match = _DEFINITION.match(_SCENE.sub("", text))
+    if not match:
+        return ""
+    subject = next((g for g in match.groups() if g), "")
+    subject = re.sub(r"^(?:an?|the)\s+", "", subject.strip(), flags=re.I)
+    subject = re.sub(r"\s+(?:under|in|according to|per|for|within|from|on)\s+.*$", "", subject)
+    return subject.strip(" ?.!'\"")
+
+
+def _trim_name(words: list[str]) -> str:
+    """A name without the question words and connectors around it ("What", "of", "the")."""
+    while words and words[0].lower().strip(".'’") in _NOT_NAMES:
+        words = words[1:]
+    while words and words[-1].lower().strip(".'’") in _NOT_NAMES:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def source_hint(text: str) -> list[str]:
+    """Content words of the source a question names ("the TechFAR Hub glossary" → techfar, hub, glossary)."""
+    words: list[str] = []
+    for match in _SOURCE_HINT.finditer(text):
+        phrase = match.group(1) or match.group(2) or ""
+        words += [w for w in query_terms(phrase) if w not in words and w not in {"far"}]
+    return words
+
+
+def find_focus(text: str) -> list[Focus]:
+    """Names (cities, vendors, products), acronyms, versions, years and section numbers in the question."""
+    found: dict[str, Focus] = {}
+
+    def add(value: str, kind: FocusKind) -> None:
+        value = re.sub(r"['’]s$", "", value.strip(" .,;:?!"))
+        if value and value.lower() not in found and value.lower() not in _NOT_NAMES:
+            found[value.lower()] = Focus(value, kind)
+
+    for match in _SECTION.finditer(text):
+        add(match.group(1), "section")
+    for match in _VERSION.finditer(text):
+        if not _SECTION.fullmatch(match.group(1).split()[-1]):
+            add(match.group(1), "version")
+    for match in _DOCUMENT_NUMBER.finditer(text):
+        if not _YEAR.fullmatch(match.group(1)):
+            add(match.group(1), "version")
+    for match in _YEAR.finditer(text):
+        add(match.group(1), "year")
+    for match in _NAME.finditer(text):
+        # "Port Alder's Privacy Advisory Commission" names two things: Port Alder, and its commission.
+        for part in re.split(r"(?<=\w)['’]s\s+", match.group(1)):
+            name = _trim_name(part.split())
+            if name and not _ACRONYM.fullmatch(name) and not PATTERNS["money"].fullmatch(name):
+                add(name, "name")
+    for match in _ACRONYM.finditer(text):
+        token = match.group(1)
+        if any(ch.isalpha() for ch in token) and token.lower() not in _NOT_NAMES:
+            add(token[:-1] if token.endswith("s") and token[:-1].isupper() else token, "acronym")
+    return list(found.values())
