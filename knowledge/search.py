@@ -100,9 +100,10 @@ class Searcher:
         ]
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
-        """Inverse document frequency of each term over the chunks; terms the index never holds get 0."""
+        """Inverse document frequency of each term over the chunks (a term the index never holds gets the
+        highest weight: it is the part of a question nothing here can answer)."""
         total, counts = self.index.frequencies(terms)
-        return {t: math.log((total + 1) / (counts[t] + 0.5)) if counts.get(t) else 0.0 for t in terms}
+        return {t: math.log((total + 1) / (counts.get(t, 0) + 0.5)) for t in terms}
 
     def defining(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
         """Chunks where ``phrase`` comes right before "means" (how regulations define their terms)."""

@@ -227,7 +227,7 @@ def key_terms(weights: dict[str, float], keep: int) -> dict[str, float]:
     A long question carries many incidental words ("federal", "normal case"); whether an answer is on
     the subject shows in the few rare ones ("justification", "publicly").
     """
-    ranked = sorted((w, t) for t, w in weights.items() if w > 0)[::-1][:keep]
+    ranked = sorted((w, t) for t, w in weights.items())[::-1][:keep]
     chosen = {t for _, t in ranked}
     return {t: (w if t in chosen else 0.0) for t, w in weights.items()}
 

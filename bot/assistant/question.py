@@ -24,7 +24,11 @@ _WHO = re.compile(
     r"|\bwhich (?:official|office|person|role|agency|department|officer|team|group|body|committee)\b",
     re.I,
 )
-_WHEN = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|time)\b|\bby when\b|\bwhat deadline\b", re.I)
+_WHEN = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|year|time)\b|\bby when\b|\bwhat deadline\b|\bstarting when\b"
+    r"|\b(?:cutoff|cut-off|effective|due|start|end|compliance) date\b",
+    re.I,
+)
 _AMOUNT = re.compile(
     r"\bhow much\b|\bhow many\b|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
     r"|\bthresholds?\b|\blimits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
@@ -51,7 +55,7 @@ _COMPOUND = re.compile(
     r"|\b(?:and|or)\s+(?:what|how|who|when|where|which|does|do|is|are|can)\b",
     re.I,
 )
-_QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{2,60})[\"”'’]")
+_QUOTED = re.compile(r"(?:^|(?<=[\s(]))[\"“'‘]([^\"”'’]{2,60})[\"”'’](?=[\s,.?!;:)]|$)")
 
 # Words that start a question or are capitalised without naming anything.
 _NOT_NAMES = {
@@ -110,13 +114,18 @@ def analyze(question: str) -> QuestionFrame:
     text = " ".join(question.split())
     kind = question_type(text)
     subject = definition_subject(text) if kind in ("definition", "amount") else ""
-    terms = query_terms(subject) if subject else [t for t in query_terms(text) if t not in _TYPE_WORDS]
+    focus = find_focus(text)
+    if subject:
+        terms = query_terms(subject)
+    else:  # the names are checked on their own (find_focus); the subject is what is asked about them
+        named = {w for f in focus for w in query_terms(f.text)}
+        terms = [t for t in query_terms(text) if t not in _TYPE_WORDS and t not in named]
     return QuestionFrame(
         question=text,
         type=kind,
         subject=subject,
         subject_terms=terms,
-        focus=find_focus(text),
+        focus=focus,
         source_hint=source_hint(text),
         compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
         counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
@@ -155,7 +164,11 @@ def definition_subject(text: str) -> str:
 
 
 def _trim_name(words: list[str]) -> str:
-    """A name without the question words and connectors around it ("What", "of", "the")."""
+    """A name without the question words and connectors around it ("What", "of", "the"), and without
+    the acronyms in it, which are focus of their own ("Open311 GET" → "Open311")."""
+    if any(_ACRONYM.fullmatch(w) for w in words):
+        parts = " ".join("|" if _ACRONYM.fullmatch(w) else w for w in words).split("|")
+        words = max((p.split() for p in parts), key=len)
     while words and words[0].lower().strip(".'’") in _NOT_NAMES:
         words = words[1:]
     while words and words[-1].lower().strip(".'’") in _NOT_NAMES:

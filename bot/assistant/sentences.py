@@ -43,6 +43,8 @@ _EXCEPTION_TAIL = re.compile(r",\s*(?:except|unless|other than|but)\b[^,]*$", re
 _DANGLING_END = re.compile(r"(?:[;,]|\b(?:and|or|the|a|an|of|to|for|with|by|in|on|at|that|which))\s*$", re.I)
 _ENUMERATOR = re.compile(r"^\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=[A-Z])")
 _LOOSE_APOSTROPHE = re.compile(r"(\w) ([’'](?:s\b)?)(?=[\s,.;:)])")
+_LEAD_IN_MARK = re.compile(r"\s*[:\-—–]\s*$")
+_ITEM_TAIL = re.compile(r"(?:[;,]\s*(?:and|or)?|\.)\s*$", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 
 
@@ -52,22 +54,51 @@ def mend(text: str) -> str:
 
 
 def split_units(text: str) -> list[Unit]:
-    """The units of a passage: prose sentences, list items, and table rows (``Col: value | Col: value``)."""
+    """The units of a passage: prose sentences, list items, and table rows (``Col: value | Col: value``).
+
+    A list item is read with the sentence that introduces it ("Imprest funds may be used when—" and
+    "(a) The transaction does not exceed $500;" make one sentence), so an item is never a fragment.
+    """
     units: list[Unit] = []
-    for raw_line in re.split(r"\n+", mend(text)):
-        line = raw_line.strip()
-        if not line:
-            continue
+    lead_in = ""
+    for line in _lines(mend(text)):
         if " | " in line or line.startswith("|"):
             units.append(Unit(_row_text(line), "row"))
+            lead_in = ""
             continue
         item = bool(_ITEM.match(line))
-        body = _ITEM.sub("", line, count=1).strip() if line.startswith(("-", "*", "•")) else line
-        for piece in _segmenter().segment(body):
-            sentence = piece.strip()
-            if MIN_SENTENCE <= len(sentence) <= MAX_SENTENCE:
-                units.append(Unit(sentence, "item" if item else "prose"))
+        body = _ITEM.sub("", line, count=1).strip() if item else line
+        pieces = [p.strip() for p in _segmenter().segment(body) if p.strip()]
+        if item and lead_in and pieces:
+            pieces[0] = _with_lead_in(lead_in, pieces[0])
+        elif not item:
+            lead_in = pieces[-1] if pieces and _LEAD_IN_END.search(pieces[-1]) else ""
+        units += [Unit(p, "item" if item else "prose") for p in pieces if MIN_SENTENCE <= len(p) <= MAX_SENTENCE]
     return units
+
+
+def _lines(text: str) -> list[str]:
+    """Non-empty lines, with a line that carries on mid-sentence ("identity, and have …") joined back."""
+    lines: list[str] = []
+    for raw in re.split(r"\n+", text):
+        line = raw.strip()
+        if not line:
+            continue
+        if lines and line[0].islower() and not re.search(r"[.!?:;]$", lines[-1]) and " | " not in lines[-1]:
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _with_lead_in(lead_in: str, item: str) -> str:
+    """ "Imprest funds may be used when—" + "The transaction does not exceed $500;" as one sentence."""
+    head = _LEAD_IN_MARK.sub("", lead_in).rstrip(" ,")
+    tail = _ITEM_TAIL.sub("", item).rstrip(" ,;")
+    if not head or not tail:
+        return item
+    first = tail[0].lower() + tail[1:] if tail[:2].istitle() or (tail[:1].isupper() and tail[1:2].islower()) else tail
+    return f"{head} {first}."
 
 
 def split_sentences(text: str) -> list[str]:
@@ -128,15 +159,20 @@ def term_overlap(question: str, sentence: str) -> float:
 
 
 def coverage(terms: list[str], text: str, weights: Mapping[str, float] | None = None) -> float:
-    """Share of ``terms`` found in ``text`` (a word starting with the term's first five letters counts),
+    """Share of ``terms`` found in ``text`` (a word that starts like the term counts: plurals, tenses),
     each term weighted (by its rarity, say) when ``weights`` are given; zero-weight terms are left out."""
     weighted = {t: (weights.get(t, 1.0) if weights is not None else 1.0) for t in terms}
     total = sum(weighted.values())
     if not terms or total <= 0:
         return 0.0
     words = set(re.findall(r"[\w\-]+", text.lower())) | set(re.findall(r"\w+", text.lower()))
-    found = sum(w for term, w in weighted.items() if any(word.startswith(term[:5]) for word in words))
+    found = sum(w for term, w in weighted.items() if any(word.startswith(_stem(term)) for word in words))
     return found / total
+
+
+def _stem(term: str) -> str:
+    """Enough of a term to match its other forms ("approves" → "appro", "computer-aided" → "computer-ai")."""
+    return term[: max(5, len(term) - 3)]
 
 
 def similar(a: str, b: str, threshold: float = 0.6) -> bool:
