@@ -47,8 +47,11 @@ class Tuning:
     min_passage_subject: float = 0.3  # … in the whole passage
     source_hint_bonus: float = 0.2
     passage_weight: float = 0.5
+    action_bonus: float = 0.15
+    focus_kinds: tuple[str, ...] = ("name", "version", "year", "section")  # must be named in the lead's passage
     key_terms: int = 4  # the question's rarest terms that decide whether a passage is on the subject
-    support_margin: float = 0.15
+    support_margin: float = 0.1
+    support_subject: float = 0.5
     max_support: int = 2
 
 
@@ -66,6 +69,7 @@ class Scored:
     typed: bool
     defining: bool
     score: float
+    on_focus: bool = True  # the passage names everything the question is about
 
 
 @dataclass(frozen=True)
@@ -112,19 +116,22 @@ def is_definition(subject: str, text: str) -> bool:
     name = r"[\s\-]+".join(words)
     lowered = text.lower()
     starts = re.match(rf"^(?:an?\s+|the\s+)?(?:[\w\-]+\s+){{0,2}}?{name}s?\b[^.]{{0,60}}?\b{_DEFINING}", lowered)
-    expands = re.search(rf"\(\s*{name}s?\s*\)", lowered) is not None
+    expands = re.search(rf"\(\s*{name}s?[®™]?\s*\)", lowered) is not None
     return starts is not None or expands
 
 
 def definition_strength(subject: str, text: str) -> float:
-    """1 for "X means …" (or an acronym's expansion "… (X)"), 0.5 for "Conditional X means …", else 0."""
+    """1 for "X means …" (or an acronym's expansion "… (X)"), 0.5 for "Conditional X means …", 0.3 for a
+    sentence that opens with X ("Competitive procurement thresholds limit …"), else 0."""
     if not is_definition(subject, text):
-        return 0.0
+        opens = subject and re.match(rf"^(?:an?\s+|the\s+)?{re.escape(subject.lower())}s?\s+\w+", text.lower())
+        return 0.3 if opens else 0.0
     name = r"[\s\-]+".join(re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower()))
     lowered = re.sub(r"^(?:as used in this (?:part|subpart|section)\W+)", "", text.lower())
     exact = re.match(rf"^(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?{name}s?\b", lowered) is not None
-    expands = subject.isupper() and re.search(rf"\(\s*{name}s?\s*\)", text.lower()) is not None
-    return 1.0 if exact or expands else 0.5
+    if subject.isupper():  # an acronym is best defined by its expansion: "Voluntary Product … (VPAT)"
+        return 1.0 if re.search(rf"\(\s*{name}s?[®™]?\s*\)", text.lower()) else 0.6
+    return 1.0 if exact else 0.5
 
 
 def score_units(
@@ -139,6 +146,8 @@ def score_units(
     """Every usable sentence scored: meaning, shared words, the asked type, definitions, authority, age."""
     scored: list[Scored] = []
     contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
+    required = [f for f in frame.focus if f.kind in tuning.focus_kinds]
+    on_focus = [all(focus_covered(f, [h]) for f in required) for h in passages]
     for (passage, position, unit), similarity in zip(units, similarities, strict=True):
         text = repair(unit.text)
         if is_fragment(Unit(text, unit.kind)):
@@ -156,12 +165,25 @@ def score_units(
             + tuning.definition_bonus * strength
             + tuning.source_hint_bonus * hinted
             + tuning.passage_weight * (hit.dense_score or 0.0)
+            + tuning.action_bonus * (bool(frame.action) and coverage([frame.action], text) > 0)
             + tuning.authority_weight * authority.weight(hit.authority)
             + tuning.recency_weight * recency(hit)
             - (0.1 if unit.kind == "row" else 0.0)
         )
         scored.append(
-            Scored(passage, position, text, unit, similarity, subject, contexts[passage - 1], typed, defining, score)
+            Scored(
+                passage,
+                position,
+                text,
+                unit,
+                similarity,
+                subject,
+                contexts[passage - 1],
+                typed,
+                defining,
+                score,
+                on_focus[passage - 1],
+            )
         )
     return sorted(scored, key=lambda s: s.score, reverse=True)
 
@@ -175,8 +197,9 @@ def recency(hit: Hit) -> float:
 
 
 def answers(frame: QuestionFrame, candidate: Scored, tuning: Tuning) -> bool:
-    """Whether a sentence can lead: on the subject, close in meaning, and of the asked type."""
-    if candidate.similarity < tuning.min_similarity:
+    """Whether a sentence can lead: from a passage that names what the question is about, on the subject,
+    close in meaning, and of the asked type."""
+    if candidate.similarity < tuning.min_similarity or not candidate.on_focus:
         return False
     if candidate.defining:
         return True
@@ -206,7 +229,7 @@ def compose(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[H
             tuning.min_similarity, lead.similarity - tuning.support_margin
         ):
             continue
-        if candidate.unit.kind == "row" or candidate.subject < tuning.min_subject:
+        if candidate.unit.kind == "row" or candidate.subject < tuning.support_subject:
             continue
         chosen = [lead, *support]
         if any(similar(candidate.text, c.text) for c in chosen) or not _adds(candidate.text, chosen):
@@ -251,7 +274,11 @@ def conflict_note(conflict: Conflict, hit: Hit, lead_hit: Hit, authority: Author
 
 
 def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:
-    """Whether a retrieved passage names the focus, word for word (case, spacing and hyphens aside)."""
+    """Whether a retrieved passage names the focus, word for word (case, spacing and hyphens aside);
+    "subpart 13.5" is also covered by a passage of section 13.5xx."""
+    part = re.fullmatch(r"(?:part|subpart|section|§)\s*(\d+(?:\.\d+)?)", focus.text.strip(), re.I)
+    if part and any(h.section_number.startswith(part.group(1)) for h in passages):
+        return True
     pattern = re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(focus.text).split())) + r"(?!\w)")
     return any(
         pattern.search(_normal(f"{hit.title} {hit.section} {hit.section_number} {hit.doc_id} {hit.text}"))

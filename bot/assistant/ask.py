@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.assistant.answer import (
     Composition,
+    Scored,
     Tuning,
     compose,
     conflict_note,
@@ -95,7 +96,7 @@ class Assistant:
         )
         composition = compose(frame, ranked, passages, tuning)
         if composition.lead is None:
-            return self._declined(frame, passages, [], confidence)
+            return self._declined(frame, passages, _unnamed(frame, ranked, passages, tuning), confidence)
         return self._answer(frame, composition, passages, missing, composition.lead.similarity)
 
     # -- retrieval ----------------------------------------------------------------------------------
@@ -219,6 +220,15 @@ class Assistant:
         embedder = self._searcher.embedder
         similarities = embedder.embed_documents(usable) @ embedder.embed_query(query)
         return usable[int(similarities.argmax())]
+
+
+def _unnamed(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[Hit], tuning: Tuning) -> list[Focus]:
+    """What the best passages on the topic do not name (so no sentence of theirs could answer)."""
+    best = ranked[0] if ranked else None
+    if best is None:
+        return []
+    passage = [passages[best.passage - 1]]
+    return [f for f in frame.focus if f.kind in tuning.focus_kinds and not focus_covered(f, passage)]
 
 
 def key_terms(weights: dict[str, float], keep: int) -> dict[str, float]:

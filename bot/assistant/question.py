@@ -105,6 +105,7 @@ class QuestionFrame:
     subject_terms: list[str] = field(default_factory=list)
     focus: list[Focus] = field(default_factory=list)
     source_hint: list[str] = field(default_factory=list)  # words naming the source asked about
+    action: str = ""  # what the person asked about does: "approve" in "who has to approve the D&F"
     compound: bool = False
     counting: bool = False  # "how many …": a bare number answers
 
@@ -127,6 +128,7 @@ def analyze(question: str) -> QuestionFrame:
         subject_terms=terms,
         focus=focus,
         source_hint=source_hint(text),
+        action=action(text) if kind == "who" else "",
         compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
         counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
     )
@@ -176,6 +178,20 @@ def _trim_name(words: list[str]) -> str:
     return " ".join(words)
 
 
+_ACTION = re.compile(
+    r"\bwho(?:m|se)?\s+(?:(?:has|have|needs?|gets?|is|are)\s+to\s+|(?:do|does|did|should|must|can|may|will|would)"
+    r"(?:\s+(?:they|we|i|you|it))?\s+|is\s+(?:the\s+)?(?:one\s+)?(?:that\s+|who\s+)?)?(?P<verb>[a-z]{3,})",
+    re.I,
+)
+
+
+def action(text: str) -> str:
+    """The verb a "who" question turns on ("who has to approve …" → "approve"), or ""."""
+    match = _ACTION.search(text)
+    verb = match.group("verb").lower() if match else ""
+    return "" if verb in _NOT_NAMES or verb in {"job", "responsible", "in", "the"} else verb
+
+
 def source_hint(text: str) -> list[str]:
     """Content words of the source a question names ("the TechFAR Hub glossary" → techfar, hub, glossary)."""
     words: list[str] = []
@@ -206,6 +222,8 @@ def find_focus(text: str) -> list[Focus]:
         add(match.group(1), "year")
     for match in _NAME.finditer(text):
         # "Port Alder's Privacy Advisory Commission" names two things: Port Alder, and its commission.
+        if match.start() == 0 and " " not in match.group(1).strip():
+            continue  # a capitalised first word is the start of the sentence, not a name
         for part in re.split(r"(?<=\w)['’]s\s+", match.group(1)):
             name = _trim_name(part.split())
             if name and not _ACRONYM.fullmatch(name) and not PATTERNS["money"].fullmatch(name):

@@ -23,7 +23,7 @@ from bot.assistant.sentences import split_sentences
 from bot.assistant.summarize import Summarizer, explain_terms
 from bot.errors import InputError
 from knowledge.glossary import ChecklistItem, Consideration, Glossary, TermMatch
-from knowledge.models import Citation
+from knowledge.models import Citation, Hit
 from knowledge.search import Searcher
 
 MAX_TEXT_CHARS = 200_000
@@ -191,20 +191,25 @@ class Translator:
         return results
 
     def _rules_for(self, consideration: Consideration, limit: int = 3) -> list[Citation]:
-        """The knowledge-base passages that govern a consideration (retrieved, never invented)."""
-        citations: list[Citation] = []
-        seen: set[str] = set()
+        """The knowledge-base passages that govern a consideration (retrieved, never invented): rules and
+        standards only, the most authoritative first (a regulation before a guide; never a blog post)."""
+        found: dict[str, Hit] = {}
         for query in consideration.queries[:2]:
             for hit in self._searcher.search(query, k=4):
-                if hit.kind not in RULE_KINDS or hit.doc_id in seen or (hit.dense_score or 0.0) < self._threshold:
-                    continue
-                seen.add(hit.doc_id)
-                citations.append(Citation.from_hit(len(citations) + 1, hit))
-        return citations[:limit]
+                if (
+                    hit.kind in RULE_KINDS
+                    and hit.authority in RULE_TIERS
+                    and (hit.dense_score or 0.0) >= self._threshold
+                ):
+                    found.setdefault(hit.doc_id, hit)
+        authority = self._searcher.authority
+        ranked = sorted(found.values(), key=lambda h: (authority.rank(h.authority), -(h.dense_score or 0.0)))
+        return [Citation.from_hit(number, hit) for number, hit in enumerate(ranked[:limit], start=1)]
 
 
 SEMANTIC_EVIDENCE = 0.55
 RULE_KINDS = ("procurement", "standard", "decision")  # lessons are shown separately, not as rules
+RULE_TIERS = ("regulation", "guidance", "city")  # case studies and blog posts inform; they do not govern
 
 
 def acceptance_for(sentence: str) -> str:

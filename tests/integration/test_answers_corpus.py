@@ -98,9 +98,15 @@ def test_questions_the_corpus_cannot_answer_are_declined_with_what_it_does_hold(
     assert "The knowledge base has" in result.answer and result.citations
 
 
-def test_how_long_contract_files_are_kept_is_not_answered_with_unrelated_sentences(services: Services) -> None:
+def test_how_long_contract_files_are_kept_is_the_city_rule_not_unrelated_sentences(services: Services) -> None:
+    """FAR 4.805 is not in the corpus; the city's records schedule is, and it is the answer."""
     result = ask(services, "How long are contract files kept?")
-    assert not result.answered, result.answer
+    assert result.answered
+    lead = result.sentences[0]
+    assert "6 years after final payment" in lead.text
+    assert result.citations[lead.citation - 1].doc_id == "procurement/10-records-and-transparency.md"
+    for sentence in result.sentences[1:]:
+        assert result.citations[sentence.citation - 1].kind != "lesson", sentence.text
 
 
 QUESTIONS = [

@@ -15,7 +15,7 @@ from bot.assistant.answer import (
     score_units,
 )
 from bot.assistant.question import Focus, analyze
-from bot.assistant.sentences import Unit, is_fragment, repair
+from bot.assistant.sentences import Unit, is_fragment, repair, split_units
 from bot.settings import Settings
 from knowledge.authority import AuthorityPolicy, tier_name
 from knowledge.models import Hit
@@ -190,3 +190,30 @@ def test_tier_order_is_a_setting_and_unknown_tiers_are_refused() -> None:
 def test_undated_regulations_count_as_current_and_old_posts_as_old() -> None:
     assert recency(hit("far.md", "x", authority="regulation")) == 1.0
     assert recency(hit("b.md", "x", authority="blog", date="2010-01-01")) == 0.0
+
+
+def test_list_items_are_read_with_the_sentence_that_introduces_them() -> None:
+    text = (
+        "Imprest funds may be used for a purchase when-\n"
+        "(a) The imprest fund transaction does not exceed $500 or such other limits as the agency head approves;\n"
+        "(b) The supplies are available for immediate delivery; and"
+    )
+    units = split_units(text)
+    assert (
+        Unit(
+            "Imprest funds may be used for a purchase when the imprest fund transaction does not exceed $500 or "
+            "such other limits as the agency head approves.",
+            "item",
+        )
+        in units
+    )
+    assert all(not is_fragment(u) for u in units if u.kind == "item")
+
+
+def test_a_line_that_carries_on_mid_sentence_is_joined_back() -> None:
+    units = split_units(
+        "Offerors see competing offerors ' prices, without disclosure of their\nidentity, and may bid lower."
+    )
+    assert units == [
+        Unit("Offerors see competing offerors' prices, without disclosure of their identity, and may bid lower.")
+    ]
