@@ -74,12 +74,17 @@ class Searcher:
         ranked = sorted(scores, key=lambda cid: scores[cid], reverse=True)
         chunks = self.index.chunks(ranked)
         best: list[Chunk] = []
+        spare: list[Chunk] = []
         taken: dict[str, int] = {}
         for chunk_id in ranked:
             chunk = chunks.get(chunk_id)
             if chunk is not None and taken.get(chunk.doc_id, 0) < per_document:
                 taken[chunk.doc_id] = taken.get(chunk.doc_id, 0) + 1
                 best.append(chunk)
+            elif chunk is not None and per_document > 1:
+                spare.append(chunk)
+        if per_document > 1 and len(best) < k:  # a small knowledge base: more chunks of the same documents
+            best += spare[: k - len(best)]
         groups = collapse_near_duplicates(
             [(c.chunk_id, c.text) for c in best], threshold=self.config.duplicate_jaccard
         )[:k]
@@ -100,10 +105,14 @@ class Searcher:
         ]
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
-        """Inverse document frequency of each term over the chunks (a term the index never holds gets the
-        highest weight: it is the part of a question nothing here can answer)."""
+        """Inverse document frequency of each term over the chunks. A term the index never holds gets the
+        highest weight (it is the part of a question nothing here can answer), unless it is a short word
+        such as "PO" or "KEV": shorthand, not a subject, so it counts for nothing."""
         total, counts = self.index.frequencies(terms)
-        return {t: math.log((total + 1) / (counts.get(t, 0) + 0.5)) for t in terms}
+        return {
+            t: 0.0 if not counts.get(t) and len(t) <= 3 else math.log(1 + total / (counts.get(t, 0) + 0.5))
+            for t in terms
+        }
 
     def defining(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
         """Chunks where ``phrase`` comes right before "means" (how regulations define their terms)."""

@@ -43,13 +43,14 @@ class Tuning:
     recency_weight: float = 0.02
     min_similarity: float = 0.4
     strong_similarity: float = 0.65
-    min_subject: float = 0.3  # of the question's (rarity-weighted) terms, in the sentence and its headings
-    min_passage_subject: float = 0.3  # … in the whole passage
+    min_subject: float = 0.2  # of the question's (rarity-weighted) terms, in the sentence and its headings
+    min_passage_subject: float = 0.2  # … in the whole passage
     source_hint_bonus: float = 0.2
     passage_weight: float = 0.5
     action_bonus: float = 0.15
     focus_kinds: tuple[str, ...] = ("name", "version", "year", "section")  # must be named in the lead's passage
-    key_terms: int = 4  # the question's rarest terms that decide whether a passage is on the subject
+    key_terms: int = 6  # the question's rarest terms that decide whether a passage is on the subject
+    weight_cap: float = 3.0  # no single rare word may decide alone
     support_margin: float = 0.1
     support_subject: float = 0.5
     max_support: int = 2
@@ -146,8 +147,7 @@ def score_units(
     """Every usable sentence scored: meaning, shared words, the asked type, definitions, authority, age."""
     scored: list[Scored] = []
     contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
-    required = [f for f in frame.focus if f.kind in tuning.focus_kinds]
-    on_focus = [all(focus_covered(f, [h]) for f in required) for h in passages]
+    on_focus = [names_focus(frame, h, tuning) for h in passages]
     for (passage, position, unit), similarity in zip(units, similarities, strict=True):
         text = repair(unit.text)
         if is_fragment(Unit(text, unit.kind)):
@@ -229,8 +229,12 @@ def compose(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[H
             tuning.min_similarity, lead.similarity - tuning.support_margin
         ):
             continue
-        if candidate.unit.kind == "row" or candidate.subject < tuning.support_subject:
+        if candidate.unit.kind == "row" or candidate.subject < tuning.support_subject or not candidate.on_focus:
             continue
+        if frame.type in ("amount", "duration", "who", "when") and not (
+            candidate.typed or candidate.passage == lead.passage
+        ):
+            continue  # an answer about a figure, a role or a date stays with figures, roles and dates
         chosen = [lead, *support]
         if any(similar(candidate.text, c.text) for c in chosen) or not _adds(candidate.text, chosen):
             continue
@@ -271,6 +275,15 @@ def conflict_note(conflict: Conflict, hit: Hit, lead_hit: Hit, authority: Author
     else:
         why = "check which one applies to your case"
     return f"{article} {label}{year}, {hit.title}, gives {conflict.value}; {why}."
+
+
+def names_focus(frame: QuestionFrame, hit: Hit, tuning: Tuning) -> bool:
+    """Whether a passage is about what the question names: every version, year and section it asks
+    about, and at least one of its names ("Sourcewell or NASPO ValuePoint")."""
+    required = [f for f in frame.focus if f.kind in tuning.focus_kinds]
+    names = [f for f in required if f.kind == "name"]
+    others = [f for f in required if f.kind != "name"]
+    return all(focus_covered(f, [hit]) for f in others) and (not names or any(focus_covered(f, [hit]) for f in names))
 
 
 def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:

@@ -31,6 +31,7 @@ NO_ANSWER = (
     "Division or IT standards team directly; if the answer should be here, add the document with "
     "`citybridge ingest`."
 )
+NOT_DIRECT = "I found nothing in the knowledge base that answers this directly."
 NO_LESSONS = "No lesson in the archive matches that. Try a broader topic (e.g. 'pilots', 'SLA', 'accessibility')."
 
 
@@ -42,7 +43,7 @@ class Evidence:
     passages: list[Hit]
     units: list[tuple[int, int, Unit]]
     similarities: list[float]
-    weights: dict[str, float]
+    weights: dict[str, float]  # the rarity (IDF) of each of the question's terms
 
 
 class Assistant:
@@ -80,24 +81,26 @@ class Assistant:
             texts = [f"{passages[n - 1].title}: {unit.text}" for n, _, unit in units]
             vectors = self._searcher.embedder.embed_documents(texts)
             similarities = [float(s) for s in vectors @ vector]
-        weights = key_terms(self._searcher.term_weights(frame.subject_terms), self._tuning.key_terms)
-        return Evidence(frame, passages, units, similarities, weights)
+        return Evidence(frame, passages, units, similarities, self._searcher.term_weights(frame.subject_terms))
 
     def answer(self, evidence: Evidence, tuning: Tuning | None = None) -> AskResult:
         """The answer the evidence supports, or a plain account of what is not covered."""
         tuning = tuning or self._tuning
         frame, passages = evidence.frame, evidence.passages
         confidence = max(evidence.similarities, default=0.0)
-        missing = [f for f in frame.focus if not focus_covered(f, passages)]
+        # An acronym the knowledge base does not use ("PO", "KEV") is informal more often than not: only
+        # names, versions, years and sections the knowledge base lacks decide that it cannot answer.
+        missing = [f for f in frame.focus if f.kind != "acronym" and not focus_covered(f, passages)]
         if missing and not (frame.compound and len(missing) < len(frame.focus)):
             return self._declined(frame, passages, missing, confidence)
+        weights = key_terms(evidence.weights, tuning.key_terms, tuning.weight_cap)
         ranked = score_units(
-            frame, evidence.units, evidence.similarities, passages, self._searcher.authority, tuning, evidence.weights
+            frame, evidence.units, evidence.similarities, passages, self._searcher.authority, tuning, weights
         )
         composition = compose(frame, ranked, passages, tuning)
         if composition.lead is None:
             return self._declined(frame, passages, _unnamed(frame, ranked, passages, tuning), confidence)
-        return self._answer(frame, composition, passages, missing, composition.lead.similarity)
+        return self._answer(frame, composition.lead, composition, passages, missing)
 
     # -- retrieval ----------------------------------------------------------------------------------
 
@@ -123,13 +126,11 @@ class Assistant:
     def _answer(
         self,
         frame: QuestionFrame,
+        lead: Scored,
         composition: Composition,
         passages: Sequence[Hit],
         missing: Sequence[Focus],
-        confidence: float,
     ) -> AskResult:
-        lead = composition.lead
-        assert lead is not None
         numbers: dict[int, int] = {}  # passage index -> citation number, in order of use
 
         def cite(passage: int) -> int:
@@ -156,7 +157,7 @@ class Assistant:
             sentences=sentences,
             citations=[Citation.from_hit(numbers[p], passages[p - 1]) for p in used],
             passages=[Passage(number=numbers[p], hit=passages[p - 1]) for p in used],
-            confidence=confidence,
+            confidence=lead.similarity,
             not_covered=not_covered,
         )
 
@@ -166,9 +167,11 @@ class Assistant:
         """Say what is missing and what the knowledge base does hold on the topic."""
         gap = [f.text for f in missing] or [frame.subject or _topic(frame)]
         related = _related(passages)
-        if related:
+        on_topic = max((h.dense_score or 0.0 for h in related), default=0.0) >= self._threshold
+        if related and (missing or on_topic):
             names = _join([f"{source_name(h)} [{n}]" for n, h in enumerate(related, start=1)])
-            answer = f"Nothing here about {_join(gap)}. The knowledge base has {names}."
+            opening = f"Nothing here about {_join(gap)}." if missing or frame.subject else NOT_DIRECT
+            answer = f"{opening} The knowledge base has {names}."
             citations = [Citation.from_hit(n, h) for n, h in enumerate(related, start=1)]
         else:
             answer, citations = NO_ANSWER, []
@@ -231,15 +234,15 @@ def _unnamed(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[
     return [f for f in frame.focus if f.kind in tuning.focus_kinds and not focus_covered(f, passage)]
 
 
-def key_terms(weights: dict[str, float], keep: int) -> dict[str, float]:
+def key_terms(weights: dict[str, float], keep: int, cap: float) -> dict[str, float]:
     """The ``keep`` rarest terms the knowledge base holds keep their weight; the rest count for nothing.
 
     A long question carries many incidental words ("federal", "normal case"); whether an answer is on
     the subject shows in the few rare ones ("justification", "publicly").
     """
-    ranked = sorted((w, t) for t, w in weights.items())[::-1][:keep]
+    ranked = sorted((w, t) for t, w in weights.items() if w > 0)[::-1][:keep]
     chosen = {t for _, t in ranked}
-    return {t: (w if t in chosen else 0.0) for t, w in weights.items()}
+    return {t: (min(w, cap) if t in chosen else 0.0) for t, w in weights.items()}
 
 
 def _related(passages: Sequence[Hit]) -> list[Hit]:

@@ -83,6 +83,12 @@ _SOURCE_HINT = re.compile(
     r"|\b([A-Z0-9][\w.\-]*(?:\s+[A-Z][\w.\-]*)*)['’]s\s+(?:[a-z\- ]{0,30}\b)?"
     r"(?:guide|handbook|glossary|lexicon|standard|code|playbook|policy|rules)\b",
 )
+# Conversational words that say nothing about the subject ("can I just …", "we're probably going to …").
+_FILLER = {
+    "just", "really", "actually", "probably", "going", "want", "wants", "need", "needs", "like", "thing",
+    "things", "ok", "okay", "get", "gets", "got", "think", "know", "maybe", "already", "ever", "still",
+    "anyone", "someone", "something", "anything", "last", "night", "now", "say", "says", "tell", "use",
+}  # fmt: skip
 _TYPE_WORDS = {
     "much", "many", "long", "threshold", "limit", "cost", "price", "fee", "amount", "maximum", "minimum",
     "mean", "means", "meaning", "define", "definition", "current", "currently", "exactly", "today",
@@ -120,7 +126,7 @@ def analyze(question: str) -> QuestionFrame:
         terms = query_terms(subject)
     else:  # the names are checked on their own (find_focus); the subject is what is asked about them
         named = {w for f in focus for w in query_terms(f.text)}
-        terms = [t for t in query_terms(text) if t not in _TYPE_WORDS and t not in named]
+        terms = [t for t in query_terms(text) if t not in _TYPE_WORDS | _FILLER and t not in named]
     return QuestionFrame(
         question=text,
         type=kind,
@@ -162,7 +168,10 @@ def definition_subject(text: str) -> str:
     subject = next((g for g in match.groups() if g), "")
     subject = re.sub(r"^(?:an?|the)\s+", "", subject.strip(), flags=re.I)
     subject = re.sub(r"\s+(?:under|in|according to|per|for|within|from|on)\s+.*$", "", subject)
-    return subject.strip(" ?.!'\"")
+    subject = subject.strip(" ?.!'\"")
+    if re.search(r"\b(?:i|we|you|they|my|our|your|can|could|should|must|do|does|did|will|would)\b", subject, re.I):
+        return ""  # "the most I can put on my p-card" is a clause, not the name of a thing
+    return subject
 
 
 def _trim_name(words: list[str]) -> str:
@@ -201,6 +210,22 @@ def source_hint(text: str) -> list[str]:
     return words
 
 
+def names(text: str) -> list[str]:
+    """Capitalised names in a question: places, vendors, products, programs."""
+    found: list[str] = []
+    for match in _NAME.finditer(text):
+        if match.start() == 0 and " " not in match.group(1).strip():
+            continue  # a capitalised first word is the start of the sentence, not a name
+        if re.search(r"\w['’](?:m|re|ve|d|ll)\b|n['’]t\b", match.group(1)):
+            continue  # "I'm", "We're": not names
+        # "Port Alder's Privacy Advisory Commission" names two things: Port Alder, and its commission.
+        for part in re.split(r"(?<=\w)['’]s\s+", match.group(1)):
+            name = _trim_name(part.split())
+            if name and not _ACRONYM.fullmatch(name) and not PATTERNS["money"].fullmatch(name):
+                found.append(name)
+    return found
+
+
 def find_focus(text: str) -> list[Focus]:
     """Names (cities, vendors, products), acronyms, versions, years and section numbers in the question."""
     found: dict[str, Focus] = {}
@@ -220,14 +245,8 @@ def find_focus(text: str) -> list[Focus]:
             add(match.group(1), "version")
     for match in _YEAR.finditer(text):
         add(match.group(1), "year")
-    for match in _NAME.finditer(text):
-        # "Port Alder's Privacy Advisory Commission" names two things: Port Alder, and its commission.
-        if match.start() == 0 and " " not in match.group(1).strip():
-            continue  # a capitalised first word is the start of the sentence, not a name
-        for part in re.split(r"(?<=\w)['’]s\s+", match.group(1)):
-            name = _trim_name(part.split())
-            if name and not _ACRONYM.fullmatch(name) and not PATTERNS["money"].fullmatch(name):
-                add(name, "name")
+    for name in names(text):
+        add(name, "name")
     for match in _ACRONYM.finditer(text):
         token = match.group(1)
         if any(ch.isalpha() for ch in token) and token.lower() not in _NOT_NAMES:
