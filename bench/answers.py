@@ -146,7 +146,3 @@ def run(
         outcomes.append(score(question, ask(question.question)))
         on_done()
     return outcomes
-
-
-def dump(rows: Sequence[Row]) -> list[dict[str, object]]:
-    return [row.__dict__ for row in rows]

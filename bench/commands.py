@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bench.baseline import BaselineAssistant
 from bench.metrics import percentile
 from bench.retrieval import Score, benchmark_datasets, evaluate
-from bot.assistant.ask import Assistant
 from bot.render import RichProgress
 from bot.services import Services
 from bot.settings import Settings
@@ -206,7 +206,6 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         """Lead-sentence accuracy, fact recall, near-miss and decline rates per question type: `ask` against
         stop 7's `ask`, on ../shared/corpus plus the sample library, in one run."""
         from bench.answers import load_questions, run, summarise  # noqa: PLC0415
-        from bench.baseline import BaselineAssistant  # noqa: PLC0415
 
         questions = load_questions(split=split)
         if not questions:
@@ -234,12 +233,14 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
 
     @app.command("calibrate")
     def calibrate(questions: Annotated[Path, typer.Option("--questions")] = QUESTIONS) -> None:
-        """Choose the `ask` no-answer threshold on labelled questions over the sample library."""
+        """The passage-similarity threshold of stop 7's `ask` on labelled questions over the sample library
+        (today's `ask` declines by coverage instead; `bench answers` measures it)."""
+
         with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
             current = settings()
             services = Services(current.with_home(Path(home)))
             services.ensure_library(RichProgress(console))
-            assistant = Assistant(services.searcher, answer_threshold=0.0)
+            assistant = BaselineAssistant(services.searcher, answer_threshold=0.0)
             items = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line]
             rows = [(assistant.ask(item["question"]), item) for item in items]
             services.close()

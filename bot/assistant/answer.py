@@ -24,6 +24,7 @@ _ROLE = re.compile(
     r"approver|commissioner|mayor|clerk|auditor|representative|owner|authority|CIO|CISO|CTO)\b",
     re.I,
 )
+_AGENCY = re.compile(r"\b(?:SBA|GSA|OMB|OPM|DOJ|GAO|CISA|NIST|OFPP|FAR Council|the Administrator)\b")
 _TEMPORAL = re.compile(
     r"\b(?:before|after|within|no later than|prior to|until|at the time|upon|once|when|during|each year|"
     r"annually|effective)\b",
@@ -100,7 +101,7 @@ def typed_value(kind: QuestionType, text: str, *, counting: bool = False) -> lis
     if kind == "duration":
         return [m.group(0) for key in ("duration", "period", "frequency") for m in PATTERNS[key].finditer(text)]
     if kind == "who":
-        return _ROLE.findall(text)
+        return _ROLE.findall(text) or _AGENCY.findall(text)
     if kind == "when":
         dates = [m.group(0) for m in PATTERNS["date"].finditer(text)] + re.findall(r"\b(?:19|20)\d{2}\b", text)
         return dates or _TEMPORAL.findall(text)

@@ -46,6 +46,23 @@ def test_answer_citing_nothing_retrieved_falls_back_to_grounded(library: Service
     assert "$10,000" in result.answer
 
 
+def test_the_model_is_not_asked_when_the_knowledge_base_does_not_cover_the_question(library: Services) -> None:
+    """The same coverage gate as grounded mode: a question about a city the library lacks never reaches
+    the model, so it cannot be answered from loosely related passages."""
+    model = FakeListChatModel(responses=[json.dumps({"answer": "San Diego's threshold is $50,000 [1]."})])
+    result = skills(library, model).ask("What is San Diego's sole-source threshold?")
+    assert not result.answered and result.mode == "grounded"
+    assert result.not_covered == ["San Diego"] and result.answer.startswith("Nothing here about San Diego")
+    assert model.i == 0  # the fake's reply was never taken
+
+
+def test_answer_passages_reach_the_model_with_authority_and_date(library: Services, fake_openai: FakeOpenAI) -> None:
+    fake_openai.reply = json.dumps({"answer": "A micro-purchase is under $10,000 [1]."})
+    result = _http_skills(library, fake_openai).ask("What is the micro-purchase threshold in Port Alder?")
+    assert result.mode == "llm" and result.answered
+    assert "(city handbook, 2026-07-01)" in json.dumps(fake_openai.requests[-1])
+
+
 def test_unusable_model_output_falls_back_with_a_notice(library: Services) -> None:
     proposal = (FIXTURES / "proposals" / "01-smart-parking.md").read_text()
     result = skills(library, FakeListChatModel(responses=["I think it is fine!"])).to_gov(proposal)
