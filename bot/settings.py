@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from knowledge.authority import DEFAULT_RULES, TIERS, AuthorityPolicy, tier_name
+from knowledge.authority import DEFAULT_RULES, TIERS, AuthorityPolicy, Tier, tier_name
 
 Fusion = Literal["rrf", "convex"]
 
@@ -134,9 +134,11 @@ class Settings(BaseSettings):
         return {pattern.lower(): str(tier_name(tier)) for pattern, tier in value.items()}
 
     def authority_policy(self) -> AuthorityPolicy:
-        order = [t for t in (tier_name(x) for x in self.authority_order) if t]
-        rules = {p: t for p, t in ((p, tier_name(x)) for p, x in self.authority_rules.items()) if t}
-        return AuthorityPolicy(order=tuple(order), rules=rules)
+        """The tier order and path rules, already checked and normalised by the validators above."""
+        return AuthorityPolicy(
+            order=tuple(cast(Tier, tier) for tier in self.authority_order),
+            rules={pattern: cast(Tier, tier) for pattern, tier in self.authority_rules.items()},
+        )
 
     @field_validator("decision_editors", mode="before")
     @classmethod

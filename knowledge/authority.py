@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from knowledge.models import TIER_LABELS, Kind, MetaValue
+from knowledge.models import Kind, MetaValue
 
 Tier = Literal["regulation", "guidance", "city", "case-study", "blog"]
 TIERS: tuple[Tier, ...] = ("regulation", "guidance", "city", "case-study", "blog")
 
-LABELS = TIER_LABELS
 
 # Path patterns (matched against the document id, then the source path) that say what a source is.
 DEFAULT_RULES: dict[str, Tier] = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.embeddings import Vectors
-from knowledge.lexical import fts_query
+from knowledge.lexical import fts_query, phrase_query
 from knowledge.models import Chunk, Kind, MetaValue
 
 logger = logging.getLogger(__name__)
@@ -304,29 +303,24 @@ class KnowledgeIndex:
 
     def phrase(self, phrase: str, n: int, where: Where | None = None) -> list[tuple[str, float]]:
         """Chunk ids holding ``phrase`` as consecutive words (stemmed), ranked by BM25."""
-        words = [w for w in re.findall(r"\w+", phrase.lower()) if w]
-        if not words:
-            return []
-        return self._match('"' + " ".join(words) + '"', n, where)
+        match = phrase_query(phrase)
+        return self._match(match, n, where) if match else []
 
     def frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """How many chunks there are, and how many hold each term (stemmed as the lexical index stems)."""
         total = int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
         counts: dict[str, int] = {}
         for term in terms:
-            words = re.findall(r"\w+", term.lower())
-            if words:
-                match = '"' + " ".join(words) + '"'
+            match = phrase_query(term)
+            if match:
                 row = self._db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))
                 counts[term] = int(row.fetchone()[0])
         return total, counts
 
     def near(self, phrase: str, word: str, n: int, distance: int = 3) -> list[tuple[str, float]]:
         """Chunk ids where ``phrase`` comes within ``distance`` words of ``word`` ("X … means")."""
-        words = [w for w in re.findall(r"\w+", phrase.lower()) if w]
-        if not words:
-            return []
-        return self._match(f'NEAR("{" ".join(words)}" "{word}", {distance})', n, None)
+        left, right = phrase_query(phrase), phrase_query(word)
+        return self._match(f"NEAR({left} {right}, {int(distance)})", n, None) if left and right else []
 
     def dense(self, vector: Vectors, n: int, where: Where | None = None) -> list[tuple[str, float]]:
         """Chunk ids ranked by cosine similarity to ``vector``."""

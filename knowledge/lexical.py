@@ -177,3 +177,10 @@ def fts_query(text: str) -> str:
     """
     terms = query_terms(text)
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def phrase_query(text: str) -> str:
+    """An FTS5 phrase of the words of ``text`` ("micro-purchase threshold" → ``"micro purchase threshold"``),
+    or "" when it has none. Punctuation is dropped, so user text cannot inject operators."""
+    words = re.findall(r"\w+", text.lower())
+    return '"' + " ".join(words) + '"' if words else ""

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from bot.assistant.facts import PATTERNS
 from bot.assistant.question import Focus, QuestionFrame, QuestionType
 from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar
-from knowledge.authority import LABELS, AuthorityPolicy
-from knowledge.models import Hit
+from knowledge.authority import AuthorityPolicy
+from knowledge.models import TIER_LABELS, Hit
 
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
@@ -108,18 +108,23 @@ def typed_value(kind: QuestionType, text: str, *, counting: bool = False) -> lis
     return []
 
 
+def _name(subject: str) -> str:
+    """A pattern for ``subject`` that tolerates hyphens and spacing ("micro-purchase" ~ "micro purchase")."""
+    return r"[\s\-]+".join(re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower()))
+
+
+def _expands(name: str, text: str) -> bool:
+    """An acronym given after its expansion: "Voluntary Product Accessibility Template (VPAT®)"."""
+    return re.search(rf"\(\s*{name}s?[®™]?\s*\)", text.lower()) is not None
+
+
 def is_definition(subject: str, text: str) -> bool:
     """True when the sentence defines ``subject`` ("Micro-purchase threshold means …", "A VPAT is …")."""
-    if not subject:
+    name = _name(subject) if subject else ""
+    if not name:
         return False
-    words = [re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower())]
-    if not words:
-        return False
-    name = r"[\s\-]+".join(words)
-    lowered = text.lower()
-    starts = re.match(rf"^(?:an?\s+|the\s+)?(?:[\w\-]+\s+){{0,2}}?{name}s?\b[^.]{{0,60}}?\b{_DEFINING}", lowered)
-    expands = re.search(rf"\(\s*{name}s?[®™]?\s*\)", lowered) is not None
-    return starts is not None or expands
+    pattern = rf"^(?:an?\s+|the\s+)?(?:[\w\-]+\s+){{0,2}}?{name}s?\b[^.]{{0,60}}?\b{_DEFINING}"
+    return re.match(pattern, text.lower()) is not None or _expands(name, text)
 
 
 def definition_strength(subject: str, text: str) -> float:
@@ -128,11 +133,11 @@ def definition_strength(subject: str, text: str) -> float:
     if not is_definition(subject, text):
         opens = subject and re.match(rf"^(?:an?\s+|the\s+)?{re.escape(subject.lower())}s?\s+\w+", text.lower())
         return 0.3 if opens else 0.0
-    name = r"[\s\-]+".join(re.escape(w) for w in re.findall(r"[\w\-]+", subject.lower()))
+    name = _name(subject)
+    if subject.isupper():  # an acronym is best defined by its expansion
+        return 1.0 if _expands(name, text) else 0.6
     lowered = re.sub(r"^(?:as used in this (?:part|subpart|section)\W+)", "", text.lower())
     exact = re.match(rf"^(?:an?\s+|the\s+)?(?:term\s+)?[\"“']?{name}s?\b", lowered) is not None
-    if subject.isupper():  # an acronym is best defined by its expansion: "Voluntary Product … (VPAT)"
-        return 1.0 if re.search(rf"\(\s*{name}s?[®™]?\s*\)", text.lower()) else 0.6
     return 1.0 if exact else 0.5
 
 
@@ -191,10 +196,10 @@ def score_units(
 
 def recency(hit: Hit) -> float:
     """0 for a source from 2010 or before, 1 for one from 2025 or later; undated regulations count as current."""
-    match = re.match(r"(\d{4})", hit.date)
-    if not match:
+    year = _year(hit)
+    if not year:
         return 1.0 if hit.authority == "regulation" else 0.5
-    return min(max((int(match.group(1)) - 2010) / 15, 0.0), 1.0)
+    return min(max((year - 2010) / 15, 0.0), 1.0)
 
 
 def answers(frame: QuestionFrame, candidate: Scored, tuning: Tuning) -> bool:
@@ -265,8 +270,8 @@ def conflicts(frame: QuestionFrame, lead: Scored, ranked: Sequence[Scored], pass
 
 
 def conflict_note(conflict: Conflict, hit: Hit, lead_hit: Hit, authority: AuthorityPolicy) -> str:
-    """ "An 18F blog post from 2015 gives $3,500; the figure above is from a more current or authoritative source.\""""
-    label = LABELS.get(hit.authority, "source")
+    """ "A blog post from 2015, <title>, gives $3,500; it is less authoritative than the source above." """
+    label = TIER_LABELS.get(hit.authority, "source")
     year = f" from {hit.date[:4]}" if hit.date[:4].isdigit() else ""
     article = "An" if label[:1] in "aeiou" else "A"
     if authority.rank(hit.authority) > authority.rank(lead_hit.authority):
