@@ -32,7 +32,9 @@ _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])[ \t]+")
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
-_SENTENCE_END = re.compile(r"[.!?:;)\"'”’]\s*$")
+# A closing quote ends a sentence only after a stop ('… "done."'); "offerors'" is a possessive, not an end.
+_SENTENCE_END = re.compile(r"(?:[.!?:;)]|[.!?][\"'”’])\s*$")
+_LOOSE_APOSTROPHE = re.compile(r"(\w) ([’'](?:s\b)?)(?=[\s,.;:)]|$)")
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -82,6 +84,7 @@ def tidy(text: str) -> str:
     """Normalise spacing the way a reader expects (PDF and FAR extractions are full of stray spaces)."""
     text = text.replace("\u00ad", "").replace("\r\n", "\n").replace("\r", "\n")
     text = _MULTI_SPACE.sub(" ", text)
+    text = _LOOSE_APOSTROPHE.sub(r"\1\2", text)  # the FAR extraction's "offerors ' price", "offeror ’s plan"
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _SPACE_AFTER_OPEN.sub(r"\1", text)
     return text.strip()

@@ -25,7 +25,7 @@ from ingest.records import RecordColumns, load_records
 
 # Bump when a loader reads files differently: every file is re-read, but only documents whose
 # text actually changed are re-embedded.
-LOADER_VERSION = "4"
+LOADER_VERSION = "5"
 
 MARKDOWN = {".md", ".markdown", ".mdx"}
 HTML = {".html", ".htm", ".xhtml"}

@@ -42,15 +42,9 @@ _LEAD_IN_END = re.compile(r"(?:[:\-—–]|\b(?:following|follows|include|includ
 _EXCEPTION_TAIL = re.compile(r",\s*(?:except|unless|other than|but)\b[^,]*$", re.I)
 _DANGLING_END = re.compile(r"(?:[;,]|\b(?:and|or|the|a|an|of|to|for|with|by|in|on|at|that|which))\s*$", re.I)
 _ENUMERATOR = re.compile(r"^\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=[A-Z])")
-_LOOSE_APOSTROPHE = re.compile(r"(\w) ([’'](?:s\b)?)(?=[\s,.;:)])")
 _LEAD_IN_MARK = re.compile(r"\s*[:\-—–]\s*$")
 _ITEM_TAIL = re.compile(r"(?:[;,]\s*(?:and|or)?|\.)\s*$", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
-
-
-def mend(text: str) -> str:
-    """Spacing the FAR's PDF extraction left inside words: "offerors ' price" → "offerors' price"."""
-    return _LOOSE_APOSTROPHE.sub(r"\1\2", text)
 
 
 def split_units(text: str) -> list[Unit]:
@@ -61,7 +55,9 @@ def split_units(text: str) -> list[Unit]:
     """
     units: list[Unit] = []
     lead_in = ""
-    for line in _lines(mend(text)):
+    for line in (raw.strip() for raw in re.split(r"\n+", text)):
+        if not line:
+            continue
         if " | " in line or line.startswith("|"):
             units.append(Unit(_row_text(line), "row"))
             lead_in = ""
@@ -75,20 +71,6 @@ def split_units(text: str) -> list[Unit]:
             lead_in = pieces[-1] if pieces and _LEAD_IN_END.search(pieces[-1]) else ""
         units += [Unit(p, "item" if item else "prose") for p in pieces if MIN_SENTENCE <= len(p) <= MAX_SENTENCE]
     return units
-
-
-def _lines(text: str) -> list[str]:
-    """Non-empty lines, with a line that carries on mid-sentence ("identity, and have …") joined back."""
-    lines: list[str] = []
-    for raw in re.split(r"\n+", text):
-        line = raw.strip()
-        if not line:
-            continue
-        if lines and line[0].islower() and not re.search(r"[.!?:;]$", lines[-1]) and " | " not in lines[-1]:
-            lines[-1] = f"{lines[-1]} {line}"
-        else:
-            lines.append(line)
-    return lines
 
 
 def _with_lead_in(lead_in: str, item: str) -> str:

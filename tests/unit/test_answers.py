@@ -17,6 +17,7 @@ from bot.assistant.answer import (
 from bot.assistant.question import Focus, analyze
 from bot.assistant.sentences import Unit, is_fragment, repair, split_units
 from bot.settings import Settings
+from ingest.cleaning import join_broken_paragraphs, tidy
 from knowledge.authority import AuthorityPolicy, tier_name
 from knowledge.models import Hit
 
@@ -211,9 +212,14 @@ def test_list_items_are_read_with_the_sentence_that_introduces_them() -> None:
 
 
 def test_a_line_that_carries_on_mid_sentence_is_joined_back() -> None:
-    units = split_units(
-        "Offerors see competing offerors ' prices, without disclosure of their\nidentity, and may bid lower."
-    )
+    """The FAR extraction's stray space before an apostrophe is mended at ingest, and the paragraph that
+    carries on mid-sentence is joined back there too, so the answer reads one sentence."""
+    paragraphs = [
+        "Offerors see competing offerors ' prices, without disclosure of their",
+        "identity, and may bid lower.",
+    ]
+    [joined] = [tidy(p) for p in join_broken_paragraphs(paragraphs)]
+    units = split_units(joined)
     assert units == [
         Unit("Offerors see competing offerors' prices, without disclosure of their identity, and may bid lower.")
     ]
