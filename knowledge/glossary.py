@@ -212,7 +212,7 @@ def _collisions(terms: list[Term]) -> Iterable[str]:
 
 
 def load_glossary(folder: Path = GLOSSARY_DIR) -> Glossary:
-    """Read and validate the YAML data in ``folder``."""
+    """Read and validate the YAML data in ``folder`` (terms from ``terms.yaml`` and every ``terms/*.yaml``)."""
 
     def read(name: str) -> object:
         path = folder / name
@@ -220,8 +220,14 @@ def load_glossary(folder: Path = GLOSSARY_DIR) -> Glossary:
             return []
         return yaml.safe_load(path.read_text(encoding="utf-8")) or []
 
+    terms: list[object] = []
+    for name in ["terms.yaml", *sorted(f"terms/{p.name}" for p in (folder / "terms").glob("*.yaml"))]:
+        entries = read(name)
+        if not isinstance(entries, list):
+            raise GlossaryError(f"{name}: expected a list of terms")
+        terms += entries
     return Glossary(
-        terms=TypeAdapter(list[Term]).validate_python(read("terms.yaml")),
+        terms=TypeAdapter(list[Term]).validate_python(terms),
         considerations=TypeAdapter(list[Consideration]).validate_python(read("considerations.yaml")),
         checklist=TypeAdapter(list[ChecklistItem]).validate_python(read("partnership.yaml")),
         requirements=TypeAdapter(list[RequirementSet]).validate_python(read("requirements.yaml")),
