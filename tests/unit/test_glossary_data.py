@@ -22,6 +22,11 @@ CONSIDERATIONS = {
     "records-retention",
     "agile-contracting",
     "community-equity",
+    "ai-transparency",
+    "standards-currency",
+    "price-escalation",
+    "subcontracting",
+    "certification-scope",
 }
 CHECKLIST = {
     "objectives-kpis",
