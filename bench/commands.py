@@ -74,15 +74,24 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
         )
 
     @app.command("translate")
-    def translate() -> None:
-        """Jargon explained, considerations raised, facts kept and reading grades on tests/fixtures."""
-        from bench.translation import score_all  # noqa: PLC0415
+    def translate(
+        use_home: Annotated[
+            bool,
+            typer.Option("--use-home", help="Use the index in --home (e.g. the full corpus), not the sample library."),
+        ] = False,
+    ) -> None:
+        """The held-out set (bench/data/translate, dev and test halves) and the old fixtures side by side:
+        jargon explained, considerations raised with quotes, figures kept, grades, clause mappings."""
+        from bench.translation import score_all, score_held_out_all  # noqa: PLC0415
 
         with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
-            services = Services(settings().with_home(Path(home)))
+            services = Services(settings() if use_home else settings().with_home(Path(home)))
             services.ensure_library(RichProgress(console))
+            held_out = score_held_out_all(services.skills, services.glossary)
             scores = score_all(services.skills, services.glossary)
             services.close()
+        _held_out_table(console, held_out)
+        _save("translate-held-out", [s.__dict__ for s in held_out])
         table = Table(title="Translate / summarize / review on the written fixtures", show_lines=False)
         for column in ("Fixture", "Jargon", "Considerations", "Facts kept", "Review", "Reqs", "Grade", "Summary grade"):
             table.add_column(column, justify="left" if column == "Fixture" else "right")
@@ -315,6 +324,58 @@ def _latency_queries(shared: Path, count: int) -> list[str]:
                 if len(texts) >= count:
                     break
     return texts[:count]
+
+
+def _held_out_table(console: Console, scores: list[Any]) -> None:
+    """Per half and kind: the figures issue 10 asks for, summed over the items."""
+    table = Table(title="Held-out translation set (bench/data/translate): tune on dev, report test")
+    columns = (
+        "Half",
+        "Kind",
+        "Items",
+        "Jargon explained",
+        "Flagged",
+        "Detected explained",
+        "Considerations",
+        "With quote",
+        "Facts kept",
+        "Summary grade (max)",
+        "1st-person",
+        "Mappings",
+        "Vague flagged",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("Half", "Kind") else "right")
+
+    def pct(a: int, b: int) -> str:
+        return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "–"
+
+    for half in ("dev", "test"):
+        for kind in ("proposals", "clauses"):
+            group = [s for s in scores if s.split == half and s.name.startswith(kind)]
+            if not group:
+                continue
+
+            def total(attr: str, items: list[Any] = group) -> int:
+                return sum(int(getattr(s, attr)) for s in items)
+
+            proposals = kind == "proposals"
+            table.add_row(
+                half,
+                kind,
+                str(len(group)),
+                pct(total("explained"), total("jargon")),
+                str(total("flagged")),
+                pct(total("detected_explained"), total("detected")),
+                pct(total("raised"), total("considerations")),
+                pct(total("quoted"), total("considerations")),
+                pct(total("facts_kept"), total("facts")) if proposals else "–",
+                f"{max(s.summary_grade for s in group):.1f}" if proposals else "–",
+                str(total("first_person")) if proposals else "–",
+                "–" if proposals else pct(total("mapped"), total("mappings")),
+                "–" if proposals else pct(total("vague_flagged"), total("vague")),
+            )
+    console.print(table)
 
 
 def _save(name: str, payload: object) -> None:

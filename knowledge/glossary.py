@@ -6,7 +6,7 @@ All three live as YAML under ``knowledge/glossary/`` and are validated by pydant
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,7 +41,7 @@ class Term(BaseModel):
 
 
 class Consideration(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", ignored_types=(cached_property,))
 
     id: str
     name: str
@@ -49,6 +49,13 @@ class Consideration(BaseModel):
     questions: list[str] = Field(min_length=1)
     queries: list[str] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(
+        default_factory=list, description="Regular expressions for sentences that raise it in other words."
+    )
+
+    @cached_property
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.I) for p in self.evidence]
 
 
 class ChecklistItem(BaseModel):
@@ -80,6 +87,15 @@ class RequirementSet(BaseModel):
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence that raises a consideration, and the words in it that did."""
+
+    sentence: str
+    trigger: str
+    weight: int
+
+
+@dataclass(frozen=True)
 class TermMatch:
     """A glossary term found in a text: the entry, the words as written, and where it first appears."""
 
@@ -89,6 +105,19 @@ class TermMatch:
     first: int
 
 
+class Standard(BaseModel):
+    """A technical standard a government clause names or implies, with how an engineer proves it is met."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="With its version: 'WCAG 2.1 Level AA'.")
+    triggers: list[str] = Field(min_length=1, description="Lowercase phrases of a clause that imply it.")
+    covers: str
+    test: str
+    superseded: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
 class Glossary(BaseModel):
     """The loaded, cross-checked data."""
 
@@ -96,6 +125,7 @@ class Glossary(BaseModel):
     considerations: list[Consideration]
     checklist: list[ChecklistItem]
     requirements: list[RequirementSet] = Field(default_factory=list)
+    standards: list[Standard] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Glossary:
@@ -151,6 +181,31 @@ class Glossary(BaseModel):
             else:
                 found[entry.term] = TermMatch(entry, previous.surface, previous.count + 1, previous.first)
         return sorted(found.values(), key=lambda m: m.first)
+
+    def standards_in(self, text: str) -> list[Standard]:
+        """The standards a text names or implies, in catalog order."""
+        lowered = text.lower()
+        return [s for s in self.standards if any(_contains_phrase(lowered, t.lower()) for t in [*s.triggers, s.name])]
+
+    def evidence(self, sentences: Sequence[str]) -> dict[str, list[Evidence]]:
+        """Per consideration, the sentences that raise it, strongest first: a keyword or evidence pattern
+        (weight 2), else a glossary term tied to it (weight 1)."""
+        found: dict[str, list[Evidence]] = {}
+        for sentence in sentences:
+            lowered = sentence.lower()
+            terms = self.find(sentence)
+            for consideration in self.considerations:
+                hit = next((k for k in consideration.keywords if _contains_phrase(lowered, k.lower())), None)
+                if hit is None:
+                    match = next((m for p in consideration.patterns if (m := p.search(sentence))), None)
+                    hit = match.group(0) if match else None
+                if hit is not None:
+                    found.setdefault(consideration.id, []).append(Evidence(sentence, hit, 2))
+                    continue
+                term = next((m.surface for m in terms if consideration.id in m.entry.considerations), None)
+                if term is not None:
+                    found.setdefault(consideration.id, []).append(Evidence(sentence, term, 1))
+        return {cid: sorted(items, key=lambda e: -e.weight) for cid, items in found.items()}
 
     def triggered(self, text: str, matches: Iterable[TermMatch]) -> dict[str, int]:
         """Consideration ids raised by the terms and keywords in ``text``, with how strongly."""
@@ -231,4 +286,5 @@ def load_glossary(folder: Path = GLOSSARY_DIR) -> Glossary:
         considerations=TypeAdapter(list[Consideration]).validate_python(read("considerations.yaml")),
         checklist=TypeAdapter(list[ChecklistItem]).validate_python(read("partnership.yaml")),
         requirements=TypeAdapter(list[RequirementSet]).validate_python(read("requirements.yaml")),
+        standards=TypeAdapter(list[Standard]).validate_python(read("standards.yaml")),
     )

@@ -306,6 +306,17 @@ class KnowledgeIndex:
         match = phrase_query(phrase)
         return self._match(match, n, where) if match else []
 
+    def documents_with(self, phrase: str, n: int = 1000) -> set[str]:
+        """Ids of the documents that hold ``phrase`` as consecutive words (stemmed) in any of their chunks."""
+        match = phrase_query(phrase)
+        if not match:
+            return set()
+        sql = (
+            "SELECT DISTINCT c.doc_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
+            " WHERE chunks_fts MATCH ? LIMIT ?"
+        )
+        return {row[0] for row in self._db.execute(sql, (match, n)).fetchall()}
+
     def frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """How many chunks there are, and how many hold each term (stemmed as the lexical index stems)."""
         total = int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

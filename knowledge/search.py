@@ -114,6 +114,10 @@ class Searcher:
             for t in terms
         }
 
+    def documents_naming(self, phrase: str) -> frozenset[str]:
+        """The documents that name ``phrase`` anywhere, not only in the chunks a search returned."""
+        return frozenset(self.index.documents_with(phrase))
+
     def defining(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
         """Chunks where ``phrase`` comes right before "means" (how regulations define their terms)."""
         return self._lexical_hits(self.index.near(phrase, "means", k), query_vector)

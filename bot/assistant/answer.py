@@ -24,7 +24,9 @@ _ROLE = re.compile(
     r"approver|commissioner|mayor|clerk|auditor|representative|owner|authority|CIO|CISO|CTO)\b",
     re.I,
 )
-_AGENCY = re.compile(r"\b(?:SBA|GSA|OMB|OPM|DOJ|GAO|CISA|NIST|OFPP|FAR Council|the Administrator)\b")
+_AGENCY = re.compile(
+    r"\b(?:[A-Z]{1,3}O|HCA|SPE|SBA|GSA|OMB|OPM|DOJ|GAO|CISA|NIST|OFPP|FAR Council|the Administrator)\b"
+)
 _TEMPORAL = re.compile(
     r"\b(?:before|after|within|no later than|prior to|until|at the time|upon|once|when|during|each year|"
     r"annually|effective)\b",
@@ -149,11 +151,12 @@ def score_units(
     authority: AuthorityPolicy,
     tuning: Tuning,
     weights: Mapping[str, float] | None = None,
+    mentions: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Scored]:
     """Every usable sentence scored: meaning, shared words, the asked type, definitions, authority, age."""
     scored: list[Scored] = []
     contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
-    on_focus = [names_focus(frame, h, tuning) for h in passages]
+    on_focus = [names_focus(frame, h, tuning, mentions) for h in passages]
     for (passage, position, unit), similarity in zip(units, similarities, strict=True):
         text = repair(unit.text)
         if is_fragment(Unit(text, unit.kind)):
@@ -283,13 +286,19 @@ def conflict_note(conflict: Conflict, hit: Hit, lead_hit: Hit, authority: Author
     return f"{article} {label}{year}, {hit.title}, gives {conflict.value}; {why}."
 
 
-def names_focus(frame: QuestionFrame, hit: Hit, tuning: Tuning) -> bool:
+def names_focus(
+    frame: QuestionFrame, hit: Hit, tuning: Tuning, mentions: Mapping[str, frozenset[str]] | None = None
+) -> bool:
     """Whether a passage is about what the question names: every version, year and section it asks
-    about, and at least one of its names ("Sourcewell or NASPO ValuePoint")."""
+    about, and at least one of its names ("Sourcewell or NASPO ValuePoint"), said in the passage or
+    elsewhere in its document (``mentions``: the documents that name each name)."""
     required = [f for f in frame.focus if f.kind in tuning.focus_kinds]
     names = [f for f in required if f.kind == "name"]
     others = [f for f in required if f.kind != "name"]
-    return all(focus_covered(f, [hit]) for f in others) and (not names or any(focus_covered(f, [hit]) for f in names))
+    if not all(focus_covered(f, [hit]) for f in others):
+        return False
+    named = mentions or {}
+    return not names or any(focus_covered(f, [hit]) or hit.doc_id in named.get(f.text, ()) for f in names)
 
 
 def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:

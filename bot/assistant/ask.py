@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.assistant.answer import (
     Composition,
@@ -44,6 +44,7 @@ class Evidence:
     units: list[tuple[int, int, Unit]]
     similarities: list[float]
     weights: dict[str, float]  # the rarity (IDF) of each of the question's terms
+    mentions: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> documents naming it anywhere
 
 
 class Assistant:
@@ -81,7 +82,9 @@ class Assistant:
             texts = [f"{passages[n - 1].title}: {unit.text}" for n, _, unit in units]
             vectors = self._searcher.embedder.embed_documents(texts)
             similarities = [float(s) for s in vectors @ vector]
-        return Evidence(frame, passages, units, similarities, self._searcher.term_weights(frame.subject_terms))
+        mentions = {f.text: self._searcher.documents_naming(f.text) for f in frame.focus if f.kind == "name"}
+        weights = self._searcher.term_weights(frame.subject_terms)
+        return Evidence(frame, passages, units, similarities, weights, mentions)
 
     def answer(self, evidence: Evidence, tuning: Tuning | None = None) -> AskResult:
         """The answer the evidence supports, or a plain account of what is not covered."""
@@ -90,12 +93,26 @@ class Assistant:
         confidence = max(evidence.similarities, default=0.0)
         # An acronym the knowledge base does not use ("PO", "KEV") is informal more often than not: only
         # names, versions, years and sections the knowledge base lacks decide that it cannot answer.
-        missing = [f for f in frame.focus if f.kind != "acronym" and not focus_covered(f, passages)]
+        documents = {h.doc_id for h in passages}
+        missing = [
+            f
+            for f in frame.focus
+            if f.kind != "acronym"
+            and not focus_covered(f, passages)
+            and not evidence.mentions.get(f.text, set()) & documents
+        ]
         if missing and not (frame.compound and len(missing) < len(frame.focus)):
             return self._declined(frame, passages, missing, confidence)
         weights = key_terms(evidence.weights, tuning.key_terms, tuning.weight_cap)
         ranked = score_units(
-            frame, evidence.units, evidence.similarities, passages, self._searcher.authority, tuning, weights
+            frame,
+            evidence.units,
+            evidence.similarities,
+            passages,
+            self._searcher.authority,
+            tuning,
+            weights,
+            evidence.mentions,
         )
         composition = compose(frame, ranked, passages, tuning)
         if composition.lead is None:

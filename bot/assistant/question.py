@@ -25,7 +25,8 @@ _WHO = re.compile(
     re.I,
 )
 _WHEN = re.compile(
-    r"^\s*when\b|\bwhat (?:date|day|year|time)\b|\bby when\b|\bwhat deadline\b|\bstarting when\b"
+    r"(?:^|[,;:]\s*)when (?:do|does|did|is|are|must|may|can|should|has|have|will)\b|^\s*when\b"
+    r"|\bwhat (?:date|day|year|time)\b|\bby when\b|\bwhat deadline\b|\bstarting when\b"
     r"|\b(?:cutoff|cut-off|effective|due|start|end|compliance) date\b",
     re.I,
 )

@@ -74,6 +74,15 @@ class TermExplanation(BaseModel):
     definition: str
     other_side: str = Field(default="", description="How the other side would say it.")
     found_as: str = ""
+    source: Literal["glossary", "text", "knowledge base"] = "glossary"
+    citation: Citation | None = None
+
+
+class UndefinedTerm(BaseModel):
+    """A term neither the glossary nor the knowledge base explains: a question to ask its author."""
+
+    term: str
+    question: str
 
 
 class Obligation(BaseModel):
@@ -101,6 +110,23 @@ class ConsiderationResult(BaseModel):
     questions: list[str]
     citations: list[Citation] = Field(default_factory=list)
     triggered_by: list[str] = Field(default_factory=list)
+    quotes: list[str] = Field(default_factory=list, description="The sentences of the input that raised it.")
+
+
+class Claim(BaseModel):
+    """A commitment in a proposal, restated for the city, with the sentence it comes from."""
+
+    kind: str
+    plain: str
+    quote: str
+
+
+class VagueClause(BaseModel):
+    """A phrase too vague to test, and the question that would make it testable."""
+
+    phrase: str
+    sentence: str
+    question: str
 
 
 class TranslateGovResult(SkillResult):
@@ -110,6 +136,10 @@ class TranslateGovResult(SkillResult):
     questions: list[str]
     lessons: list[LessonCard] = Field(default_factory=list)
     grade: float
+    claims: list[Claim] = Field(default_factory=list)
+    undefined: list[UndefinedTerm] = Field(default_factory=list)
+    terms_found: int = 0
+    summary_grade: float = 0.0
 
 
 class TechRequirement(BaseModel):
@@ -118,6 +148,9 @@ class TechRequirement(BaseModel):
     acceptance: str
     source: str = Field(description="'text' when taken from an obligation in the input, else the consideration id.")
     citations: list[Citation] = Field(default_factory=list)
+    standards: list[str] = Field(default_factory=list, description="The standards it maps to, with versions.")
+    threshold: str = Field(default="", description="The measurable threshold the clause implies, if any.")
+    clause: str = Field(default="", description="The sentence of the clause it comes from.")
 
 
 class TranslateTechResult(SkillResult):
@@ -125,6 +158,9 @@ class TranslateTechResult(SkillResult):
     terms: list[TermExplanation]
     considerations: list[ConsiderationResult] = Field(default_factory=list)
     grade: float
+    vague: list[VagueClause] = Field(default_factory=list)
+    undefined: list[UndefinedTerm] = Field(default_factory=list)
+    terms_found: int = 0
 
 
 ReviewStatus = Literal["covered", "partial", "missing"]

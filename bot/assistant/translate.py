@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from bot.assistant.ask import Assistant
-from bot.assistant.facts import find_facts, find_obligation
-from bot.assistant.plain import grade, simplify
+from bot.assistant.claims import city_summary, claims, third_person
+from bot.assistant.jargon import Explained, defining_sentence, detect, explain
+from bot.assistant.plain import grade
+from bot.assistant.requirements import requirements_from, vague_phrases
 from bot.assistant.results import (
     ConsiderationResult,
     ReviewItem,
@@ -20,14 +22,14 @@ from bot.assistant.results import (
     TranslateTechResult,
 )
 from bot.assistant.sentences import split_sentences
-from bot.assistant.summarize import Summarizer, explain_terms
+from bot.assistant.summarize import Summarizer
 from bot.errors import InputError
-from knowledge.glossary import ChecklistItem, Consideration, Glossary, TermMatch
+from knowledge.glossary import ChecklistItem, Consideration, Evidence, Glossary
 from knowledge.models import Citation, Hit
 from knowledge.search import Searcher
 
 MAX_TEXT_CHARS = 200_000
-MAX_CONSIDERATIONS = 10
+MAX_CONSIDERATIONS = 12
 
 
 def check_document(text: str, *, what: str = "text") -> str:
@@ -63,45 +65,56 @@ class Translator:
 
     def to_gov(self, text: str) -> TranslateGovResult:
         text = check_document(text, what="proposal")
-        summary = self._summarizer.summarize_text(text, max_sentences=4).summary
-        matches = self._glossary.find(text)
-        considerations = self._considerations(text, matches)
+        found = claims(text)
+        lines = city_summary(text, found)
+        if not lines:  # nothing with a figure in it: the gist, in the third person
+            gist = self._summarizer.summarize_text(text, max_sentences=4).summary
+            lines = [third_person(s) for s in split_sentences(gist)]
+        summary = " ".join(lines)
+        considerations = self._considerations(text)
         questions = _dedupe(q for c in considerations for q in c.questions[:2])[:12]
         topic = " ".join(c.name for c in considerations[:3]) or summary[:300]
         lessons = self._assistant.lessons(topic, k=3).lessons if topic else []
-        terms = explain_terms(self._glossary, text)
-        plain_parts = [summary, *(t.definition for t in terms), *(c.why for c in considerations), *questions]
+        explained = self.explain(text)
+        plain_parts = [summary, *(t.definition for t in explained.terms), *(c.why for c in considerations), *questions]
         return TranslateGovResult(
             summary=summary,
-            terms=terms,
+            terms=explained.terms,
+            undefined=explained.undefined,
+            terms_found=explained.found,
+            claims=found,
             considerations=considerations,
             questions=questions,
             lessons=lessons,
             grade=grade(" ".join(plain_parts)),
+            summary_grade=grade(summary),
         )
+
+    def explain(self, text: str) -> Explained:
+        """Every technical term in ``text`` explained, or listed with a question to ask about it."""
+        return explain(detect(text, self._glossary), text, self._glossary, self._define)
+
+    def _define(self, term: str) -> tuple[str, Hit] | None:
+        """A sentence of the knowledge base that defines ``term`` ("X means …", "X is a …"), most
+        authoritative source first; lexical lookups only, so it costs no embedding."""
+        hits = self._searcher.defining(term, k=3) + self._searcher.containing(term, k=6)
+        authority = self._searcher.authority
+        for hit in sorted(hits, key=lambda h: authority.rank(h.authority)):
+            sentence = defining_sentence(term, hit.text)
+            if sentence:
+                return sentence, hit
+        return None
 
     # -- city → vendor ---------------------------------------------------------------------------
 
     def to_tech(self, text: str) -> TranslateTechResult:
         text = check_document(text, what="requirement text")
-        matches = self._glossary.find(text)
-        considerations = self._considerations(text, matches)
+        considerations = self._considerations(text)
         cited = {c.id: c.citations for c in considerations}
         requirements: list[TechRequirement] = []
-        for sentence in split_sentences(text):
-            obligation = find_obligation(sentence)
-            if obligation is None:
-                continue
-            ids = list(self._glossary.triggered(sentence, self._glossary.find(sentence)))
-            requirements.append(
-                TechRequirement(
-                    number=len(requirements) + 1,
-                    text=_as_requirement(simplify(sentence)),
-                    acceptance=acceptance_for(sentence),
-                    source="text",
-                    citations=_first_citations(cited, ids),
-                )
-            )
+        for stated in requirements_from(text, self._glossary):
+            ids = list(self._glossary.triggered(stated.clause, self._glossary.find(stated.clause)))
+            requirements.append(stated.model_copy(update={"citations": _first_citations(cited, ids)}))
         for consideration in considerations:
             for implied in self._glossary.requirements_for.get(consideration.id, []):
                 requirements.append(
@@ -113,12 +126,15 @@ class Translator:
                         citations=consideration.citations,
                     )
                 )
-        terms = explain_terms(self._glossary, text)
-        plain_parts = [*(t.definition for t in terms), *(c.why for c in considerations)]
+        explained = self.explain(text)
+        plain_parts = [*(t.definition for t in explained.terms), *(c.why for c in considerations)]
         return TranslateTechResult(
             requirements=requirements,
-            terms=terms,
+            terms=explained.terms,
+            undefined=explained.undefined,
+            terms_found=explained.found,
             considerations=considerations,
+            vague=vague_phrases(text),
             grade=grade(" ".join(plain_parts)),
         )
 
@@ -170,14 +186,15 @@ class Translator:
 
     # -- shared ----------------------------------------------------------------------------------
 
-    def _considerations(self, text: str, matches: list[TermMatch]) -> list[ConsiderationResult]:
-        weights = self._glossary.triggered(text, matches)
-        chosen = [cid for cid, weight in weights.items() if weight >= 2][:MAX_CONSIDERATIONS]
-        if len(chosen) < 3:
-            chosen += [cid for cid in weights if cid not in chosen][: 3 - len(chosen)]
+    def _considerations(self, text: str) -> list[ConsiderationResult]:
+        """The considerations the text's own sentences raise, each with the sentences that raised it."""
+        evidence = self._glossary.evidence(split_sentences(text))
+        strength = {cid: sum(e.weight for e in items) for cid, items in evidence.items()}
+        chosen = [cid for cid in sorted(strength, key=lambda c: -strength[c]) if strength[cid] >= 2]
         results = []
-        for cid in chosen:
+        for cid in chosen[:MAX_CONSIDERATIONS]:
             consideration = self._glossary.by_id[cid]
+            items = evidence[cid]
             results.append(
                 ConsiderationResult(
                     id=cid,
@@ -185,7 +202,8 @@ class Translator:
                     why=consideration.why,
                     questions=consideration.questions,
                     citations=self._rules_for(consideration),
-                    triggered_by=_triggers(consideration, matches, text),
+                    triggered_by=_dedupe(e.trigger for e in items)[:8],
+                    quotes=_quotes(items),
                 )
             )
         return results
@@ -212,35 +230,6 @@ RULE_KINDS = ("procurement", "standard", "decision")  # lessons are shown separa
 RULE_TIERS = ("regulation", "guidance", "city")  # case studies and blog posts inform; they do not govern
 
 
-def acceptance_for(sentence: str) -> str:
-    """A testable acceptance criterion for an obligation, from the facts it states."""
-    facts = {fact.kind: fact.value for fact in find_facts(sentence)}
-    checks = []
-    if "duration" in facts:
-        checks.append(f"the timestamps in the vendor's report or ticket log show it happens within {facts['duration']}")
-    if "percent" in facts:
-        checks.append(f"the monthly report, checked against the city's own monitoring, shows {facts['percent']} met")
-    if "date" in facts:
-        checks.append(f"it is delivered and accepted in writing on or before {facts['date']}")
-    if "money" in facts:
-        checks.append(f"invoices stay within {facts['money']} unless a signed change order says otherwise")
-    if checks:
-        return "Accepted when " + "; and ".join(checks) + "."
-    if re.search(r"\b(?:deliver(?:s|ed)?|provide[sd]?|submit(?:s|ted)?|furnish(?:es|ed)?)\b", sentence, re.IGNORECASE):
-        return "Accepted when the deliverable is submitted and the city's contract manager accepts it in writing."
-    return (
-        "Accepted when it is shown to the city's product owner (in a sprint review or acceptance test) "
-        "and recorded as met."
-    )
-
-
-_PARTY_MUST = re.compile(r"^(?:the\s+)?(?:contractor|vendor|offeror|proposer|supplier)\s+must\b", re.IGNORECASE)
-
-
-def _as_requirement(sentence: str) -> str:
-    return _PARTY_MUST.sub("The vendor must", sentence)
-
-
 def _first_citations(cited: dict[str, list[Citation]], ids: Iterable[str]) -> list[Citation]:
     for cid in ids:
         if cited.get(cid):
@@ -248,11 +237,11 @@ def _first_citations(cited: dict[str, list[Citation]], ids: Iterable[str]) -> li
     return []
 
 
-def _triggers(consideration: Consideration, matches: list[TermMatch], text: str) -> list[str]:
-    lowered = text.lower()
-    words = [m.surface for m in matches if consideration.id in m.entry.considerations]
-    words += [k for k in consideration.keywords if re.search(rf"(?<!\w){re.escape(k.lower())}(?!\w)", lowered)]
-    return _dedupe(words)[:8]
+def _quotes(items: Sequence[Evidence]) -> list[str]:
+    """The sentences that raised a consideration by what they say (keywords, patterns), else the few
+    that raised it by the terms they use."""
+    strong = [e.sentence for e in items if e.weight >= 2]
+    return _dedupe(strong)[:5] if strong else _dedupe(e.sentence for e in items)[:2]
 
 
 def _has_any(sentence: str, phrases: list[str]) -> bool:

@@ -4,7 +4,7 @@ import pytest
 
 from bot.assistant.facts import find_facts, find_obligation
 from bot.assistant.plain import compress, grade, plain_words, simplify
-from bot.assistant.translate import acceptance_for
+from bot.assistant.requirements import figure_check as acceptance_for
 from bot.llm import keep_valid_citations
 from bot.prompts import all_prompts
 from bot.redact import redact

@@ -1,0 +1,103 @@
+"""A government clause as numbered technical requirements: each duty with the standard it maps to (with
+its version), the measurable threshold the clause sets, and an acceptance test; vague wording is flagged
+with the question that would make it testable."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot.assistant.facts import find_facts, find_obligation
+from bot.assistant.plain import simplify
+from bot.assistant.results import TechRequirement, VagueClause
+from bot.assistant.sentences import split_sentences
+from knowledge.glossary import GLOSSARY_DIR, Glossary, Standard
+from knowledge.models import Citation
+
+
+@cache
+def _vague(path: Path = GLOSSARY_DIR / "vague.yaml") -> list[tuple[re.Pattern[str], str]]:
+    """The vague-wording patterns (data we write), compiled once."""
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(re.compile(rf"\b(?:{item['pattern']})\b", re.I), str(item["question"])) for item in items]
+
+
+_PARTY_MUST = re.compile(
+    r"^(?:the\s+)?(?:contractor|vendor|offeror|proposer|supplier|respondent|provider)\s+(?:must|shall)\b", re.I
+)
+
+
+def vague_phrases(text: str) -> list[VagueClause]:
+    """Phrases too vague to test, each once, with the question to ask."""
+    found: list[VagueClause] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(text):
+        for pattern, question in _vague():
+            for match in pattern.finditer(sentence):
+                phrase = match.group(0)
+                if phrase.lower() in seen:
+                    continue
+                seen.add(phrase.lower())
+                asked = f"\u201c{phrase}\u201d: {question}"
+                found.append(VagueClause(phrase=phrase, sentence=sentence, question=asked))
+    return found
+
+
+def requirements_from(text: str, glossary: Glossary, cited: Sequence[Citation] = ()) -> list[TechRequirement]:
+    """One numbered requirement per duty the clause states, mapped to standards, thresholds and tests."""
+    out: list[TechRequirement] = []
+    for sentence in split_sentences(text):
+        if find_obligation(sentence) is None:
+            continue
+        standards = glossary.standards_in(sentence)
+        out.append(
+            TechRequirement(
+                number=len(out) + 1,
+                text=_PARTY_MUST.sub("The vendor must", simplify(sentence)),
+                acceptance=acceptance(sentence, standards),
+                source="text",
+                citations=list(cited),
+                standards=[s.name for s in standards],
+                threshold=threshold(sentence),
+                clause=sentence,
+            )
+        )
+    return out
+
+
+def threshold(sentence: str) -> str:
+    """The measurable bar a duty sets: its durations, percentages, amounts and dates."""
+    values = [f.value for f in find_facts(sentence) if f.kind in ("duration", "percent", "money", "date", "period")]
+    return "; ".join(dict.fromkeys(values))
+
+
+def acceptance(sentence: str, standards: Sequence[Standard]) -> str:
+    """A testable acceptance criterion: the standards' own tests, then checks of the figures stated."""
+    parts = [f"{s.name}: {s.test}" for s in standards]
+    parts.append(figure_check(sentence))
+    return " ".join(parts)
+
+
+def figure_check(sentence: str) -> str:
+    facts = {fact.kind: fact.value for fact in find_facts(sentence)}
+    checks = []
+    if "duration" in facts:
+        checks.append(f"the timestamps in the vendor's report or ticket log show it happens within {facts['duration']}")
+    if "percent" in facts:
+        checks.append(f"the monthly report, checked against the city's own monitoring, shows {facts['percent']} met")
+    if "date" in facts:
+        checks.append(f"it is delivered and accepted in writing on or before {facts['date']}")
+    if "money" in facts:
+        checks.append(f"invoices stay within {facts['money']} unless a signed change order says otherwise")
+    if checks:
+        return "Accepted when " + "; and ".join(checks) + "."
+    if re.search(r"\b(?:deliver(?:s|ed)?|provide[sd]?|submit(?:s|ted)?|furnish(?:es|ed)?)\b", sentence, re.IGNORECASE):
+        return "Accepted when the deliverable is submitted and the city's contract manager accepts it in writing."
+    return (
+        "Accepted when it is shown to the city's product owner (in a sprint review or acceptance test) "
+        "and recorded as met."
+    )
