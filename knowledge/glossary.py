@@ -225,8 +225,12 @@ def _surface_pattern(surface: str) -> str:
     """Whole-word, plural-tolerant; acronyms (ACR, SOO) match only in capitals, other words in any case."""
     escaped = re.escape(surface)
     if _is_acronym(surface):
-        return rf"(?<![\w-]){escaped}s?(?![\w-])"
-    return rf"(?i:(?<![\w-]){escaped}(?:s|es)?(?![\w-]))"
+        return rf"(?<![\w-]){escaped}s?{_END}"
+    return rf"(?i:(?<![\w-]){escaped}(?:s|es)?{_END})"
+
+
+# A term ends at a word boundary, or before a suffix that only qualifies it ("LoRaWAN-based", "SAML-compliant").
+_END = r"(?![\w]|-(?!(?:based|enabled|compliant|compatible|capable|ready|certified|powered|driven|only)\b))"
 
 
 def _is_acronym(surface: str) -> bool:

@@ -143,7 +143,7 @@ def _money_terms(sentence: str) -> list[_Found]:
 def _ownership(sentence: str) -> list[_Found]:
     """Who owns the data and the equipment."""
     out: list[_Found] = []
-    vendor_speaks = first_person(sentence) or re.search(r"\b(?:vendor|provider|contractor)\b", sentence, re.I)
+    vendor_speaks = not re.match(r"\W*(?:the\s+)?(?:City|customer|county|agency)\b", sentence, re.I)
     if _DATA_RIGHTS.search(sentence) and not _CITY_OWNS.search(sentence) and vendor_speaks:
         out.append(
             _Found(

@@ -15,7 +15,10 @@ from knowledge.glossary import Glossary, Side
 from knowledge.models import Citation, Hit
 
 RARE_ZIPF = 2.9  # a word used less often than this (Zipf scale: ~1 per million words is 3) reads as jargon
-_ACRONYM = re.compile(r"(?<![\w./-])(?=[\w&/.-]*[A-Z][\w&/.-]*[A-Z])[A-Za-z][\w&/.-]*[A-Za-z0-9](?![\w/-])")
+_ACRONYM = re.compile(
+    r"(?<![\w./-])(?=[\w&/.-]*[A-Z][\w&/.-]*[A-Z])[A-Za-z][\w&/.-]*?[A-Za-z0-9]"
+    r"(?=-(?:based|enabled|compliant|compatible|capable|ready|certified|powered|driven|only)\b|(?![\w/-]))"
+)
 _VERSIONED = re.compile(
     r"(?<![\w.-])(?P<name>(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)(?:[ /-](?:[A-Z][A-Za-z0-9]*|SP|CFR))*)"
     r"[ -]v?\d+(?:[.-]\d+)*[A-Za-z]?(?:\s(?:Rev\.?|Revision|Version|Part)\s?\d+(?:\.\d+)*)?(?![\w.-]*\w)"
@@ -76,6 +79,9 @@ _EVERYDAY = frozenset(
         "KB",
     ]
 )
+
+
+_SMALL_WORDS = frozenset({"of", "and", "the", "for", "to", "a", "an", "in", "on"})
 
 
 @dataclass(frozen=True)
@@ -178,9 +184,7 @@ def explain(candidates: Sequence[Candidate], text: str, glossary: Glossary, defi
             known = next((m.entry for m in glossary.find(expansion)), None)
             meaning = f"{candidate.surface} stands for {expansion}" + (f": {known.definition}" if known else ".")
             terms.append(
-                TermExplanation(
-                    term=candidate.surface, definition=meaning, found_as=candidate.surface, source="text"
-                )
+                TermExplanation(term=candidate.surface, definition=meaning, found_as=candidate.surface, source="text")
             )
             continue
         definition = define(candidate.surface)
@@ -221,6 +225,8 @@ def expanded_in(acronym: str, text: str) -> str:
         for size in range(len(letters) + 2, 0, -1):
             phrase = words[-size:] if size <= len(words) else []
             if phrase and _initials_match(acronym, " ".join(phrase)):
+                while phrase and phrase[0].lower() in _SMALL_WORDS:
+                    phrase = phrase[1:]
                 return " ".join(phrase)
     return ""
 
@@ -240,19 +246,16 @@ def defining_sentence(term: str, text: str) -> str:
 
 
 def _initials_match(acronym: str, phrase: str) -> bool:
-    letters = [c.lower() for c in acronym if c.isalpha()]
-    words = [
-        w
-        for w in re.findall(r"[A-Za-z][\w'-]*", phrase)
-        if w.lower() not in {"of", "and", "the", "for", "to", "a", "in", "on"}
-    ]
-    initials = "".join(w[0].lower() for w in words)
-    if not letters or not initials:
+    """Whether ``phrase`` spells ``acronym`` by its words' initials ("real-time crime center" → RTCC)."""
+    joined = "".join(c.lower() for c in acronym if c.isalpha())
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", phrase) if w.lower() not in _SMALL_WORDS]
+    if not joined or not words:
         return False
-    joined = "".join(letters)
-    return initials == joined or (
-        initials.startswith(joined[:2]) and len(words) <= len(letters) + 1 and words[0][0].lower() == letters[0]
-    )
+    whole = "".join(w[0].lower() for w in words)
+    parts = "".join(p[0].lower() for w in words for p in w.split("-") if p)
+    if joined in (whole, parts):
+        return True
+    return whole.startswith(joined[:2]) and len(words) <= len(joined) + 1 and whole[0] == joined[0]
 
 
 def _is_heading_word(word: str) -> bool:

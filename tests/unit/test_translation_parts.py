@@ -1,0 +1,134 @@
+"""The parts of translation: jargon detection and explanation, claims in the city's words, clause
+requirements with standards, thresholds and vague wording, and considerations raised with quotes."""
+
+import pytest
+
+from bot.assistant.claims import city_summary, claims, downtime, first_person, third_person
+from bot.assistant.jargon import define_question, defining_sentence, detect, expanded_in, explain
+from bot.assistant.plain import grade
+from bot.assistant.requirements import requirements_from, threshold, vague_phrases
+from knowledge.glossary import Glossary, load_glossary
+from knowledge.models import Hit
+
+PROPOSAL = """# Proposal: GridLoom Platform for Port Alder
+
+We run GridLoom on Kubernetes and ship changes behind feature flags.
+Our dispatchers use the Automated Traffic Signal Performance Measures (ATSPM) module.
+Chargers speak OCPP 1.6J; the frobnicator reconciles telemetry nightly.
+We guarantee 99.9% monthly uptime. Service credits of 5% are the City's sole and exclusive remedy.
+The subscription is $42 per device per month for 1,200 devices. Fees increase 4% annually.
+The initial term is 36 months and renews automatically.
+GridLoom retains a perpetual right to use aggregated telemetry data. Exports cost $0.12 per GB.
+"""
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return load_glossary()
+
+
+def test_the_shipped_crosswalk_has_at_least_1200_terms(glossary: Glossary) -> None:
+    assert len(glossary.terms) >= 1200
+
+
+def test_terms_the_glossary_lacks_are_still_detected(glossary: Glossary) -> None:
+    found = {c.surface: c.kind for c in detect(PROPOSAL, glossary)}
+    assert found["Kubernetes"] == "glossary"
+    assert "OCPP 1.6J" in found  # a version-numbered standard, kept whole
+    assert found["frobnicator"] == "rare"  # a word outside everyday English
+    assert "GridLoom" not in found  # the author's own product name (in the title) is not jargon
+
+
+def test_every_detected_term_is_explained_or_asked_about(glossary: Glossary) -> None:
+    candidates = detect(PROPOSAL, glossary)
+    hit = Hit(
+        doc_id="kb.md",
+        chunk_id="kb.md#0",
+        title="KB",
+        section="",
+        url="",
+        score=1.0,
+        text="",
+        kind="standard",
+        source="kb.md",
+    )
+    definitions = {"frobnicator": ("A frobnicator is a device that tidies telemetry before it is stored.", hit)}
+    result = explain(candidates, PROPOSAL, glossary, lambda term: definitions.get(term.lower()))
+    assert result.found == len(result.terms) + len(result.undefined) > 0
+    by_term = {t.found_as: t for t in result.terms}
+    assert by_term["frobnicator"].source == "knowledge base" and by_term["frobnicator"].citation is not None
+    assert "ATSPM" in {t.term for t in result.terms}  # the glossary knows it by its expansion
+    assert "ATSPM" not in {u.term for u in result.undefined}
+    for undefined in result.undefined:
+        assert undefined.term in undefined.question
+
+
+def test_acronym_expansions_and_definitions_are_read_from_text() -> None:
+    assert expanded_in("ATSPM", "the Automated Traffic Signal Performance Measures (ATSPM) suite") == (
+        "Automated Traffic Signal Performance Measures"
+    )
+    assert expanded_in("RTCC", "a real-time crime center (RTCC) for the police") == "real-time crime center"
+    assert expanded_in("API", "an interface (API) somewhere") == ""
+    assert defining_sentence("sewershed", "Intro. A sewershed is the area that drains to one sampling point.") == (
+        "A sewershed is the area that drains to one sampling point."
+    )
+    assert "\u201cgeohash\u201d" in define_question("geohash")
+
+
+def test_claims_are_restated_with_what_they_mean_for_the_city() -> None:
+    found = {c.kind: c for c in claims(PROPOSAL)}
+    assert "43 minutes" in found["uptime"].plain
+    assert "only remedy" in found["credits"].plain
+    assert "$604,800 a year" in found["price"].plain  # $42 x 12 months x 1,200 devices
+    assert "4%" in found["escalator"].plain
+    assert "renews by itself" in found["term"].plain and "36 months" in found["term"].plain
+    assert found["data rights"].quote.startswith("GridLoom retains")
+    assert "$0.12 per GB" in found["usage fee"].plain
+    assert downtime(99.0) == "7.2 hours"
+
+
+def test_the_city_summary_keeps_every_figure_in_the_third_person() -> None:
+    summary = " ".join(city_summary(PROPOSAL, claims(PROPOSAL)))
+    for figure in ("99.9%", "5%", "$42 per device per month", "4%", "36 months", "$0.12 per GB"):
+        assert figure in summary
+    assert not first_person(summary)
+    assert grade(summary) <= 9
+
+
+def test_third_person_keeps_verbs_in_agreement() -> None:
+    assert third_person("We guarantee uptime and our team supports you.") == (
+        "The vendor guarantees uptime and the vendor's team supports the City."
+    )
+    assert third_person("We also host it; we are certified.") == "The vendor also hosts it; the vendor is certified."
+
+
+def test_clause_requirements_carry_standards_thresholds_and_tests(glossary: Glossary) -> None:
+    clause = (
+        "The Contractor shall ensure the portal conforms to Section 508. The Contractor shall notify the City "
+        "within seventy-two (72) hours of any Security Incident. The Contractor shall use industry best practices."
+    )
+    requirements = requirements_from(clause, glossary)
+    assert len(requirements) == 3
+    assert any("WCAG" in s for s in requirements[0].standards)
+    assert "72" in requirements[1].threshold
+    assert requirements[0].acceptance.startswith(requirements[0].standards[0])
+    assert "within seventy-two (72) hours" in requirements[1].acceptance or "72" in requirements[1].acceptance
+    vague = vague_phrases(clause)
+    assert [v.phrase.lower() for v in vague] == ["industry best practices"]
+    assert "standard and version" in vague[0].question
+    assert threshold("Uptime of 99.95% each month.") == "99.95%"
+
+
+def test_considerations_quote_the_sentences_that_raise_them(glossary: Glossary) -> None:
+    sentences = [
+        "Fees increase 4% annually.",
+        "Our hosting provider maintains FedRAMP Moderate authorization.",
+        "Our dispatch algorithm is proprietary.",
+        "Support is provided by our partner in Manila.",
+    ]
+    evidence = glossary.evidence(sentences)
+    assert evidence["price-escalation"][0].sentence == sentences[0]
+    assert evidence["certification-scope"][0].sentence == sentences[1]
+    assert evidence["ai-transparency"][0].sentence == sentences[2]
+    assert evidence["subcontracting"][0].sentence == sentences[3]
+    assert all(e.weight == 2 for items in evidence.values() for e in items if e.sentence in sentences[:1])
