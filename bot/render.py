@@ -23,6 +23,8 @@ from bot.assistant.results import (
     TermExplanation,
     TranslateGovResult,
     TranslateTechResult,
+    UndefinedTerm,
+    terms_line,
 )
 from bot.decisions.models import Decision, DecisionEvent
 from ingest.pipeline import IngestReport
@@ -180,7 +182,8 @@ def _considerations_table(considerations: list[ConsiderationResult]) -> Table:
     table.add_column("Rules in the knowledge base")
     for item in considerations:
         rules = "\n".join(f"• {escape(citation_label(c))}" for c in item.citations) or "[dim]none indexed[/dim]"
-        table.add_row(escape(item.name), escape(item.why), rules)
+        quote = f"\n[dim]“{escape(item.quotes[0])}”[/dim]" if item.quotes else ""
+        table.add_row(escape(item.name), escape(item.why) + quote, rules)
     return table
 
 
@@ -188,12 +191,25 @@ def _notice(result: SkillResult) -> list[Text]:
     return [Text(result.notice, style="yellow")] if result.notice else []
 
 
+def _undefined_table(undefined: list[UndefinedTerm]) -> list[Table]:
+    if not undefined:
+        return []
+    table = Table(title="Ask the vendor to define", show_lines=False)
+    table.add_column("Term")
+    table.add_column("Question")
+    for item in undefined:
+        table.add_row(escape(item.term), escape(item.question))
+    return [table]
+
+
 def translate_gov_view(result: TranslateGovResult) -> Group:
     questions = Text("\n".join(f"{n}. {q}" for n, q in enumerate(result.questions, start=1)))
     parts: list[Any] = [
         *_notice(result),
         Panel(escape(result.summary), title="What is proposed, in plain words", border_style="green"),
+        Text(terms_line(result.terms_found, len(result.terms), len(result.undefined)), style="dim"),
         _terms_table(result.terms),
+        *_undefined_table(result.undefined),
         _considerations_table(result.considerations),
         Panel(questions, title="Questions to ask the vendor"),
     ]
@@ -212,16 +228,25 @@ def translate_tech_view(result: TranslateTechResult) -> Group:
     for requirement in result.requirements:
         basis = "the text" if requirement.source == "text" else requirement.source
         cites = "\n".join(escape(citation_label(c)) for c in requirement.citations[:2])
+        standards = (
+            f"\n[dim]Standards: {escape(', '.join(requirement.standards))}[/dim]" if requirement.standards else ""
+        )
+        bar = f"\n[dim]Threshold: {escape(requirement.threshold)}[/dim]" if requirement.threshold else ""
+        mapped = standards + bar
         table.add_row(
             str(requirement.number),
-            escape(requirement.text),
+            escape(requirement.text) + mapped,
             escape(requirement.acceptance),
             f"{escape(basis)}\n[dim]{cites}[/dim]",
         )
+    vague = Text("\n".join(f"• {v.question}" for v in result.vague))
     return Group(
         *_notice(result),
         table,
+        *([Panel(vague, title="Too vague to test: ask")] if result.vague else []),
+        Text(terms_line(result.terms_found, len(result.terms), len(result.undefined)), style="dim"),
         _terms_table(result.terms, "Government terms explained"),
+        *_undefined_table(result.undefined),
         Text(f"Reading grade of the explanations: {result.grade:.1f}", style="dim"),
     )
 

@@ -179,3 +179,8 @@ class ReviewResult(SkillResult):
     covered: int
     partial: int
     missing: int
+
+
+def terms_line(found: int, explained: int, undefined: int) -> str:
+    """ "Found 24 technical terms: 21 explained, 3 to ask about." """
+    return f"Found {found} technical terms: {explained} explained, {undefined} to ask about."

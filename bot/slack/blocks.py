@@ -29,6 +29,7 @@ from bot.assistant.results import (
     SummaryResult,
     TranslateGovResult,
     TranslateTechResult,
+    terms_line,
 )
 from knowledge.models import Citation
 
@@ -156,12 +157,15 @@ def lesson_card(card: LessonCard) -> list[Block]:
 
 def gov_message(result: TranslateGovResult, *, request_id: str | None = None) -> SlackMessage:
     blocks: list[Block] = [header("In government terms"), section(f"*What is proposed*\n{escape(result.summary)}")]
-    if result.terms:
+    if result.terms or result.undefined:
         blocks.append(DividerBlock())
+        blocks.append(context(terms_line(result.terms_found, len(result.terms), len(result.undefined))))
         blocks += sections(f"*{escape(t.term)}*: {escape(t.definition)}" for t in result.terms)
+        blocks += sections(f"*{escape(u.term)}*: ask the vendor. {escape(u.question)}" for u in result.undefined)
     for consideration in result.considerations:
         rules = "; ".join(citation_line(c) for c in consideration.citations[:3])
-        blocks.append(section(f"*{escape(consideration.name)}*\n{escape(consideration.why)}"))
+        quote = f"\n> {escape(consideration.quotes[0])}" if consideration.quotes else ""
+        blocks.append(section(f"*{escape(consideration.name)}*\n{escape(consideration.why)}{quote}"))
         if rules:
             blocks.append(context(f"Rules: {rules}"))
     if result.questions:
@@ -173,10 +177,16 @@ def gov_message(result: TranslateGovResult, *, request_id: str | None = None) ->
 def tech_message(result: TranslateTechResult, *, request_id: str | None = None) -> SlackMessage:
     blocks: list[Block] = [header("Technical requirements")]
     blocks += sections(
-        f"*{r.number}.* {escape(r.text)}\n_Accepted when:_ {escape(r.acceptance.removeprefix('Accepted when '))}"
+        f"*{r.number}.* {escape(r.text)}"
+        + (f"\n_Standards:_ {escape(', '.join(r.standards))}" if r.standards else "")
+        + (f"\n_Threshold:_ {escape(r.threshold)}" if r.threshold else "")
+        + f"\n_Accepted when:_ {escape(r.acceptance.removeprefix('Accepted when '))}"
         for r in result.requirements
     )
-    if result.terms:
+    if result.vague:
+        blocks += sections(["*Too vague to test: ask*", *(f"• {escape(v.question)}" for v in result.vague)])
+    if result.terms or result.undefined:
+        blocks.append(context(terms_line(result.terms_found, len(result.terms), len(result.undefined))))
         blocks += sections(f"*{escape(t.term)}*: {escape(t.definition)}" for t in result.terms)
     blocks.append(context(f"Reading grade {result.grade:.1f}", escape(result.notice)))
     text = f"{len(result.requirements)} technical requirements"
