@@ -231,8 +231,17 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
         missing = [f for f in facts if f.value.lower() not in " ".join(lines).lower()]
         if not missing or (sentence.lower() in covered and not missing):
             continue
-        lines += [_sentence(p) for p in plain_sentences(third_person(sentence, vendor))]
+        lines += _keeping_figures(third_person(sentence, vendor), [f.value for f in missing])
     return _dedupe(lines)
+
+
+def _keeping_figures(sentence: str, figures: Sequence[str]) -> list[str]:
+    """The sentence in short plain pieces, unless shortening would lose one of its figures: then whole."""
+    pieces = [_sentence(p) for p in plain_sentences(sentence)]
+    kept = " ".join(pieces).lower()
+    if all(f.lower() in kept for f in figures):
+        return pieces
+    return [_sentence(p) for p in plain_sentences(sentence, max_words=10_000)]
 
 
 def _agree(phrase: str) -> str:
