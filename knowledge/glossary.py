@@ -188,19 +188,20 @@ class Glossary(BaseModel):
         return [s for s in self.standards if any(_contains_phrase(lowered, t.lower()) for t in [*s.triggers, s.name])]
 
     def evidence(self, sentences: Sequence[str]) -> dict[str, list[Evidence]]:
-        """Per consideration, the sentences that raise it, strongest first: a keyword or evidence pattern
-        (weight 2), else a glossary term tied to it (weight 1)."""
+        """Per consideration, the sentences that raise it, strongest first. A sentence that says it (its
+        keywords, and evidence patterns counting double) weighs 1 + what it says; one that only uses a
+        glossary term tied to it weighs 1."""
         found: dict[str, list[Evidence]] = {}
         for sentence in sentences:
             lowered = sentence.lower()
             terms = self.find(sentence)
             for consideration in self.considerations:
-                hit = next((k for k in consideration.keywords if _contains_phrase(lowered, k.lower())), None)
-                if hit is None:
-                    match = next((m for p in consideration.patterns if (m := p.search(sentence))), None)
-                    hit = match.group(0) if match else None
-                if hit is not None:
-                    found.setdefault(consideration.id, []).append(Evidence(sentence, hit, 2))
+                words = [k for k in consideration.keywords if _contains_phrase(lowered, k.lower())]
+                matches = [m.group(0) for p in consideration.patterns if (m := p.search(sentence))]
+                if words or matches:
+                    trigger = (words or matches)[0]
+                    weight = 1 + len(words) + 2 * len(matches)
+                    found.setdefault(consideration.id, []).append(Evidence(sentence, trigger, weight))
                     continue
                 term = next((m.surface for m in terms if consideration.id in m.entry.considerations), None)
                 if term is not None:

@@ -61,6 +61,14 @@ _ADD_ON = re.compile(
     re.I,
 )
 _PER_GB = re.compile(r"\$\d[\d.,]*\s?(?:per|/)\s?(?:GB|gigabyte|TB|terabyte)\b", re.I)
+_FIGURES = ("money", "percent", "duration", "date", "period", "time")
+# Counts and sizes ("2 TB", "640 acres", "48 Level 2 ports"): figures a summary must keep too.
+_QUANTITY_OF = re.compile(
+    r"\b\d[\d,.]*\s?(?:[A-Z][\w-]*\s)?(?:TB|GB|MB|PB|MW|kW|kWh|MWh|GWh|Mbps|Gbps|acres?|square (?:miles?|feet)|miles?|"
+    r"sq\.? ?ft|feet|ports?|vehicles?|devices?|sensors?|units?|licen[cs]es?|users?|seats?|sites?|fields?|chargers?|"
+    r"cameras?|meters?|endpoints?|buses|stations?|locations?|facilities|parks?|officers?|staff|employees|records|"
+    r"agents?|trucks?|collectors?|gateways?|kiosks?|terminals?|stops|routes?|lanes?|intersections?|signals?)\b"
+)
 _FIRST_PERSON = re.compile(r"\b(?:we|our|ours|us|we're|we'll|we've|we'd)\b", re.I)
 
 
@@ -123,7 +131,8 @@ def _money_terms(sentence: str) -> list[_Found]:
     escalator = _ESCALATOR.search(sentence)
     if escalator and (_ANNUAL.search(sentence) or "cpi" in escalator.group(0).lower()):
         pct = escalator.group("pct") or escalator.group("pct2")
-        how = f"by {pct}" if pct else "with inflation (CPI)"
+        when = re.search(rf"{re.escape(pct)}\s(?:annually|a year|per year|each year|yearly)", sentence) if pct else None
+        how = f"by {when.group(0) if when else pct}" if pct else "with inflation (CPI)"
         out.append(_Found("escalator", f"The price goes up {how} every year, so later years cost more.", sentence))
     term = _TERM.search(sentence)
     if term:
@@ -227,11 +236,11 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
     lines = [c.plain for c in found]
     covered = " ".join(f"{c.plain} {c.quote}" for c in found).lower()
     for sentence in split_sentences(text):
-        facts = [f for f in find_facts(sentence) if f.kind in ("money", "percent", "duration", "date")]
-        missing = [f for f in facts if f.value.lower() not in " ".join(lines).lower()]
+        figures = [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence)
+        missing = [f for f in figures if f.lower() not in " ".join(lines).lower()]
         if not missing or (sentence.lower() in covered and not missing):
             continue
-        lines += _keeping_figures(third_person(sentence, vendor), [f.value for f in missing])
+        lines += _keeping_figures(third_person(sentence, vendor), missing)
     return _dedupe(lines)
 
 

@@ -27,13 +27,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        rf"\b(?:\d+|{_NUMBER_WORDS})(?:\s?\(\d+\))?[\s-](?:calendar[\s-]|business[\s-]|working[\s-])?"
+        rf"\b(?:\d+|{_NUMBER_WORDS}|[a-z]+(?:-[a-z]+)?(?=\s?\(\d+\)))(?:\s?\(\d+\))?[\s-](?:calendar[\s-]|business[\s-]|working[\s-])?"
         r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?)\b",
         re.IGNORECASE,
     ),
     "period": re.compile(r"\b(?:year|month|week|day|phase|quarter|sprint|option year)\s\d+\b", re.IGNORECASE),
     "frequency": re.compile(r"\b(?:daily|weekly|biweekly|monthly|quarterly|annually|yearly|semiannually)\b", re.I),
     "terms": re.compile(r"\bnet\s\d+\b", re.IGNORECASE),
+    "time": re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|AM\b|PM\b)", re.IGNORECASE),
 }
 _OBLIGATION = re.compile(
     r"\b(shall|must|will|agrees? to|is required to|are required to|is responsible for|are responsible for|"

@@ -138,9 +138,7 @@ def detect(text: str, glossary: Glossary, *, side: Side | None = None) -> list[C
     for term in glossary.find(text, side=side):
         found.append((term.first, term.first + len(term.surface), term.surface, "glossary"))
     own = _own_names(text)
-    for match in _VERSIONED.finditer(text):
-        if match.group("name").split()[0] not in _EVERYDAY and match.group("name") not in own:
-            found.append((match.start(), match.end(), match.group(0), "standard"))
+    found += [(c.start, c.start + len(c.surface), c.surface, c.kind) for c in version_numbered(text, own)]
     for match in _ACRONYM.finditer(text):
         word = match.group(0).rstrip(".")
         if word not in _EVERYDAY and word not in own and not _is_heading_word(word) and len(word) >= 2:
@@ -152,6 +150,15 @@ def detect(text: str, glossary: Glossary, *, side: Side | None = None) -> list[C
                 continue
             found.append((sentence_start + match.start(), sentence_start + match.end(), word, "rare"))
     return _without_overlaps(found)
+
+
+def version_numbered(text: str, own: set[str] | frozenset[str] = frozenset()) -> list[Candidate]:
+    """Standards named with a version or number ("OCPP 1.6J", "NIST SP 800-82 Rev. 2", "ISO 8601")."""
+    return [
+        Candidate(m.group(0), m.start(), "standard")
+        for m in _VERSIONED.finditer(text)
+        if m.group("name").split()[0] not in _EVERYDAY and m.group("name") not in own
+    ]
 
 
 def explain(candidates: Sequence[Candidate], text: str, glossary: Glossary, define: Define) -> Explained:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.assistant.facts import find_facts, find_obligation
+from bot.assistant.jargon import version_numbered
 from bot.assistant.plain import simplify
 from bot.assistant.results import TechRequirement, VagueClause
 from bot.assistant.sentences import split_sentences
@@ -52,16 +53,22 @@ def requirements_from(text: str, glossary: Glossary, cited: Sequence[Citation] =
     out: list[TechRequirement] = []
     for sentence in split_sentences(text):
         if find_obligation(sentence) is None:
+            bar = threshold(sentence)
+            if out and bar:  # a list item under the duty above ("Cyber liability: $5,000,000 per claim")
+                previous = out[-1]
+                joined = "; ".join(x for x in (previous.threshold, bar) if x)
+                out[-1] = previous.model_copy(update={"threshold": joined, "clause": f"{previous.clause} {sentence}"})
             continue
-        standards = glossary.standards_in(sentence)
+        standards = [s.name for s in glossary.standards_in(sentence)]
+        standards += [v for v in named_versions(sentence) if not any(_same(v, s) for s in standards)]
         out.append(
             TechRequirement(
                 number=len(out) + 1,
                 text=_PARTY_MUST.sub("The vendor must", simplify(sentence)),
-                acceptance=acceptance(sentence, standards),
+                acceptance=acceptance(sentence, glossary.standards_in(sentence)),
                 source="text",
                 citations=list(cited),
-                standards=[s.name for s in standards],
+                standards=standards,
                 threshold=threshold(sentence),
                 clause=sentence,
             )
@@ -69,17 +76,37 @@ def requirements_from(text: str, glossary: Glossary, cited: Sequence[Citation] =
     return out
 
 
+def named_versions(sentence: str) -> list[str]:
+    """Version-numbered standards a clause names that the catalog may not know ("NIST SP 1500-103")."""
+    return [c.surface for c in version_numbered(sentence)]
+
+
+def _same(name: str, standard: str) -> bool:
+    return name.lower() in standard.lower() or standard.lower() in name.lower()
+
+
 def threshold(sentence: str) -> str:
     """The measurable bar a duty sets: its durations, percentages, amounts and dates."""
-    values = [f.value for f in find_facts(sentence) if f.kind in ("duration", "percent", "money", "date", "period")]
+    values = [
+        f.value for f in find_facts(sentence) if f.kind in ("duration", "percent", "money", "date", "period", "time")
+    ]
     return "; ".join(dict.fromkeys(values))
 
 
 def acceptance(sentence: str, standards: Sequence[Standard]) -> str:
-    """A testable acceptance criterion: the standards' own tests, then checks of the figures stated."""
+    """A testable acceptance criterion: the standards' own tests, the tests for what the duty is about,
+    then checks of the figures stated."""
     parts = [f"{s.name}: {s.test}" for s in standards]
+    parts += [test for pattern, test in _tests() if pattern.search(sentence)][:2]
     parts.append(figure_check(sentence))
     return " ".join(parts)
+
+
+@cache
+def _tests(path: Path = GLOSSARY_DIR / "acceptance.yaml") -> list[tuple[re.Pattern[str], str]]:
+    """How each kind of duty is proven (data we write), compiled once."""
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(re.compile(str(item["pattern"]), re.I), str(item["test"])) for item in items]
 
 
 def figure_check(sentence: str) -> str:

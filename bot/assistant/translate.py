@@ -189,8 +189,11 @@ class Translator:
     def _considerations(self, text: str) -> list[ConsiderationResult]:
         """The considerations the text's own sentences raise, each with the sentences that raised it."""
         evidence = self._glossary.evidence(split_sentences(text))
-        strength = {cid: sum(e.weight for e in items) for cid, items in evidence.items()}
-        chosen = [cid for cid in sorted(strength, key=lambda c: -strength[c]) if strength[cid] >= 2]
+        strength = {cid: sum(min(e.weight, 2) for e in items) for cid, items in evidence.items()}
+        said = {cid: sum(1 for e in items if e.weight >= 2) for cid, items in evidence.items()}
+        # What the text says (keywords, patterns) ranks before what its vocabulary suggests.
+        ranked = sorted(strength, key=lambda c: (-min(said[c], 1), -strength[c]))
+        chosen = [cid for cid in ranked if strength[cid] >= 2]
         results = []
         for cid in chosen[:MAX_CONSIDERATIONS]:
             consideration = self._glossary.by_id[cid]

@@ -131,4 +131,22 @@ def test_considerations_quote_the_sentences_that_raise_them(glossary: Glossary) 
     assert evidence["certification-scope"][0].sentence == sentences[1]
     assert evidence["ai-transparency"][0].sentence == sentences[2]
     assert evidence["subcontracting"][0].sentence == sentences[3]
-    assert all(e.weight == 2 for items in evidence.values() for e in items if e.sentence in sentences[:1])
+    assert all(e.weight >= 2 for items in evidence.values() for e in items if e.sentence in sentences[:1])
+
+
+def test_list_items_add_their_figures_and_unknown_standards_are_kept(glossary: Glossary) -> None:
+    clause = (
+        "The Contractor shall maintain the following insurance. Cyber liability: $5,000,000 per claim. "
+        "The Contractor shall export cast vote records in NIST SP 1500-103 within fourteen (14) calendar days. "
+        "The Contractor shall commission an annual third-party penetration test."
+    )
+    first, second, third = requirements_from(clause, glossary)
+    assert "$5,000,000" in first.threshold
+    assert "NIST SP 1500-103" in second.standards and "fourteen (14) calendar days" in second.threshold
+    assert "penetration test report" in third.acceptance
+
+
+def test_the_summary_keeps_counts_and_sizes_too() -> None:
+    text = "We include 2 TB of storage for 48 Level 2 ports. Fees increase 3% annually."
+    summary = " ".join(city_summary(text, claims(text)))
+    assert "2 TB" in summary and "48 Level 2 ports" in summary and "3% annually" in summary
