@@ -158,11 +158,16 @@ class Glossary(BaseModel):
     @cached_property
     def _pattern(self) -> tuple[re.Pattern[str], dict[str, Term]]:
         lookup: dict[str, Term] = {}
+        variants: dict[str, Term] = {}
         surfaces: list[str] = []
         for term in self.terms:
             for surface in term.surfaces:
-                lookup[surface.lower()] = term
+                lookup[_key(surface)] = term
+                for variant in _variants(surface):
+                    variants.setdefault(variant, term)
                 surfaces.append(surface)
+        for variant, term in variants.items():
+            lookup.setdefault(variant, term)  # a term as written wins over another's variant
         parts = [_surface_pattern(s) for s in sorted(surfaces, key=len, reverse=True)]
         return re.compile("|".join(parts)), lookup
 
@@ -172,7 +177,7 @@ class Glossary(BaseModel):
         found: dict[str, TermMatch] = {}
         for match in pattern.finditer(text):
             surface = match.group(0)
-            entry = next((lookup[form] for form in _forms(surface.lower()) if form in lookup), None)
+            entry = next((lookup[form] for form in _forms(_key(surface)) if form in lookup), None)
             if entry is None or (side and entry.side != side):
                 continue
             previous = found.get(entry.term)
@@ -223,15 +228,48 @@ class Glossary(BaseModel):
 
 
 def _surface_pattern(surface: str) -> str:
-    """Whole-word, plural-tolerant; acronyms (ACR, SOO) match only in capitals, other words in any case."""
-    escaped = re.escape(surface)
+    """Whole-word and plural-tolerant; acronyms (ACR, SOO) match only in capitals, other words in any case,
+    with a hyphen or a space between words ("flow-down" ~ "flow down"), a plural first word in "X of Y"
+    ("certificates of insurance"), another ending of a final "-ing" ("geocoding" ~ "geocoded"), and
+    without a generic last word of three or more ("mass notification system" ~ "mass notification")."""
     if _is_acronym(surface):
-        return rf"(?<![\w-]){escaped}s?{_END}"
-    return rf"(?i:(?<![\w-]){escaped}(?:s|es)?{_END})"
+        return rf"(?<![\w-]){re.escape(surface)}s?{_END}"
+    words = [re.escape(w) for w in re.split(r"[\s-]+", surface.strip()) if w]
+    if len(words) >= 3 and words[1] == "of":
+        words[0] += "(?:s|es)?"
+    last = words[-1]
+    if re.fullmatch(r"[a-z]{4,}ing", last):
+        words[-1] = rf"{last[:-3]}(?:ing|ed|es|e|s)?"
+    body = r"[\s-]+".join(words)
+    if len(words) >= 3 and words[-1] in _GENERIC_HEADS:
+        body = r"[\s-]+".join(words[:-1]) + rf"(?:[\s-]+{words[-1]})?"
+    return rf"(?i:(?<![\w-]){body}(?:s|es)?{_END})"
 
 
 # A term ends at a word boundary, or before a suffix that only qualifies it ("LoRaWAN-based", "SAML-compliant").
 _END = r"(?![\w]|-(?!(?:based|enabled|compliant|compatible|capable|ready|certified|powered|driven|only)\b))"
+_GENERIC_HEADS = frozenset({"system", "systems", "platform", "software", "service", "tool", "solution", "module"})
+
+
+def _key(surface: str) -> str:
+    """How a surface is looked up: lower case, hyphens as spaces, single spaces."""
+    return " ".join(surface.lower().replace("\u2019", "'").replace("-", " ").split())
+
+
+def _variants(surface: str) -> set[str]:
+    """The other keys a surface is found by (see ``_surface_pattern``)."""
+    if _is_acronym(surface):
+        return set()
+    words = _key(surface).split()
+    found: set[str] = set()
+    if len(words) >= 3 and words[1] == "of":
+        found |= {" ".join([words[0] + end, *words[1:]]) for end in ("s", "es")}
+    if re.fullmatch(r"[a-z]{4,}ing", words[-1]):
+        stem = words[-1][:-3]
+        found |= {" ".join([*words[:-1], stem + end]) for end in ("ed", "es", "e", "s", "")}
+    if len(words) >= 3 and words[-1] in _GENERIC_HEADS:
+        found.add(" ".join(words[:-1]))
+    return found
 
 
 def _is_acronym(surface: str) -> bool:

@@ -188,7 +188,9 @@ class Translator:
 
     def _considerations(self, text: str) -> list[ConsiderationResult]:
         """The considerations the text's own sentences raise, each with the sentences that raised it."""
-        evidence = self._glossary.evidence(split_sentences(text))
+        sentences = split_sentences(text)
+        evidence = self._glossary.evidence(sentences)
+        closeness = self._closeness(sentences, [self._glossary.by_id[cid] for cid in evidence])
         strength = {cid: sum(min(e.weight, 2) for e in items) for cid, items in evidence.items()}
         said = {cid: sum(1 for e in items if e.weight >= 2) for cid, items in evidence.items()}
         # What the text says (keywords, patterns) ranks before what its vocabulary suggests.
@@ -206,10 +208,26 @@ class Translator:
                     questions=consideration.questions,
                     citations=self._rules_for(consideration),
                     triggered_by=_dedupe(e.trigger for e in items)[:8],
-                    quotes=_quotes(items),
+                    quotes=_quotes(items, closeness.get(cid, {})),
                 )
             )
         return results
+
+    def _closeness(
+        self, sentences: Sequence[str], considerations: Sequence[Consideration]
+    ) -> dict[str, dict[str, float]]:
+        """How close in meaning each sentence is to what each consideration is about (its name, why and
+        the questions it asks), so the quote shown is the sentence that best shows the problem."""
+        if not sentences or not considerations:
+            return {}
+        embedder = self._searcher.embedder
+        vectors = embedder.embed_documents(list(sentences))
+        about = embedder.embed_documents([f"{c.name}. {c.why} {' '.join(c.questions[:3])}" for c in considerations])
+        scores = about @ vectors.T
+        return {
+            c.id: {sentence: float(score) for sentence, score in zip(sentences, row, strict=True)}
+            for c, row in zip(considerations, scores, strict=True)
+        }
 
     def _rules_for(self, consideration: Consideration, limit: int = 3) -> list[Citation]:
         """The knowledge-base passages that govern a consideration (retrieved, never invented): rules and
@@ -240,11 +258,14 @@ def _first_citations(cited: dict[str, list[Citation]], ids: Iterable[str]) -> li
     return []
 
 
-def _quotes(items: Sequence[Evidence]) -> list[str]:
-    """The sentences that raised a consideration by what they say (keywords, patterns), else the few
-    that raised it by the terms they use."""
+def _quotes(items: Sequence[Evidence], closeness: dict[str, float]) -> list[str]:
+    """The sentences that raised a consideration by what they say (keywords, patterns), closest in
+    meaning to it first; else the few that raised it by the terms they use."""
     strong = [e.sentence for e in items if e.weight >= 2]
-    return _dedupe(strong)[:5] if strong else _dedupe(e.sentence for e in items)[:2]
+    chosen = strong or [e.sentence for e in items]
+    weight = {e.sentence: e.weight for e in reversed(items)}
+    ranked = sorted(_dedupe(chosen), key=lambda s: -(closeness.get(s, 0.0) + 0.05 * min(weight.get(s, 1), 5)))
+    return ranked[:5] if strong else ranked[:2]
 
 
 def _has_any(sentence: str, phrases: list[str]) -> bool:
