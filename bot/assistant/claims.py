@@ -15,8 +15,8 @@ from bot.assistant.sentences import split_sentences
 MINUTES_PER_MONTH = 30 * 24 * 60
 
 _UPTIME = re.compile(
-    r"(?P<pct>\d{2}(?:\.\d+)?)\s?%(?:\s(?:monthly|annual|yearly))?\s"
-    r"(?:uptime|availability|available|service availability)"
+    r"(?P<pct>\d{2}(?:\.\d+)?)\s?%(?:\s[\w-]+){0,2}\s"
+    r"(?:uptime|availability|available)"
     r"|(?:uptime|availability)(?:\s(?:target|commitment|SLA|guarantee|level))?\s(?:of|is|at|target of|will be)\s"
     r"(?:at least\s)?(?P<pct2>\d{2}(?:\.\d+)?)\s?%",
     re.I,
@@ -61,6 +61,7 @@ _ADD_ON = re.compile(
     re.I,
 )
 _PER_GB = re.compile(r"\$\d[\d.,]*\s?(?:per|/)\s?(?:GB|gigabyte|TB|terabyte)\b", re.I)
+_CLAUSES = re.compile(r"[;:,]\s+|\s(?:and|but|which|while|whereas)\s|\s\(|\)\s")
 _FIGURES = ("money", "percent", "duration", "date", "period", "time")
 # Counts and sizes ("2 TB", "640 acres", "48 Level 2 ports"): figures a summary must keep too.
 _QUANTITY_OF = re.compile(
@@ -245,12 +246,18 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
 
 
 def _keeping_figures(sentence: str, figures: Sequence[str]) -> list[str]:
-    """The sentence in short plain pieces, unless shortening would lose one of its figures: then whole."""
+    """The sentence in short plain pieces; a figure that shortening cut is added back with the clause
+    that carries it ("Also: renew automatically for 1-year terms.")."""
     pieces = [_sentence(p) for p in plain_sentences(sentence)]
-    kept = " ".join(pieces).lower()
-    if all(f.lower() in kept for f in figures):
-        return pieces
-    return [_sentence(p) for p in plain_sentences(sentence, max_words=10_000)]
+    for figure in figures:
+        if figure.lower() in " ".join(pieces).lower():
+            continue
+        clause = next((c for c in _CLAUSES.split(sentence) if figure.lower() in c.lower()), "")
+        words = clause.strip(" .;:,").split()
+        if not words or len(words) > 25:
+            return [_sentence(p) for p in plain_sentences(sentence, max_words=10_000)]
+        pieces.append(f"Also: {' '.join(words)}.")
+    return pieces
 
 
 def _agree(phrase: str) -> str:
@@ -288,11 +295,13 @@ def _money(value: str) -> float:
 
 
 def _quantity(sentence: str, unit: str) -> int:
-    head = unit.split(maxsplit=1)[0].rstrip("s")
+    """How many units the sentence prices ("for 180 vehicles", "640 vehicles; $24 per vehicle …")."""
+    head = unit.split(maxsplit=1)[0].rstrip("s")[:5]
     for match in _QUANTITY.finditer(sentence):
-        if match.group("unit").lower().rstrip("s").startswith(head[:5]):
+        if match.group("unit").lower().rstrip("s").startswith(head):
             return int(match.group("n").replace(",", ""))
-    return 0
+    bare = re.search(rf"(?<![$\d.,])(\d[\d,]*)\s{re.escape(head)}\w*", sentence, re.I)
+    return int(bare.group(1).replace(",", "")) if bare else 0
 
 
 def _plural(unit: str, n: int) -> str:
