@@ -235,11 +235,10 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
     """The summary: each commitment restated, then every other sentence that carries a figure, in the
     third person and plain, so no money amount, percentage or duration is lost."""
     lines = [c.plain for c in found]
-    covered = " ".join(f"{c.plain} {c.quote}" for c in found).lower()
     for sentence in split_sentences(text):
         figures = [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence)
         missing = [f for f in figures if f.lower() not in " ".join(lines).lower()]
-        if not missing or (sentence.lower() in covered and not missing):
+        if not missing:
             continue
         lines += _keeping_figures(third_person(sentence, vendor), missing)
     return _dedupe(lines)
