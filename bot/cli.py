@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
-from bot import render
-from bot.errors import CityBridgeError
+from bot import render, verbs
+from bot.errors import CityBridgeError, InputError
+from bot.request import Request, local_request
 from bot.services import Services
 from bot.settings import Settings, get_settings
 from ingest.documents import LoadError, Section
 from ingest.loaders import read_document
 from ingest.records import RecordColumns, parse_jsonl
-from knowledge.index import IndexStoreError
 from knowledge.models import KINDS, Kind, MetaValue
 from knowledge.search import Mode, SearchError
+from knowledge.visibility import PUBLIC, STAFF, Audience, Visibility
 
 app = typer.Typer(
     help="CityBridge: answers for city staff and technology vendors, grounded in a knowledge base.",
@@ -34,6 +38,12 @@ bench_app = typer.Typer(help="Benchmarks (measurements, not tests).", no_args_is
 app.add_typer(bench_app, name="bench")
 decisions_app = typer.Typer(help="The shared decision record.", no_args_is_help=True)
 app.add_typer(decisions_app, name="decisions")
+visibility_app = typer.Typer(help="Who may see a document or a decision.", no_args_is_help=True)
+app.add_typer(visibility_app, name="visibility")
+solicitations_app = typer.Typer(help="Open solicitations (the procurement blackout).", no_args_is_help=True)
+app.add_typer(solicitations_app, name="solicitations")
+audit_app = typer.Typer(help="The audit record of every request.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 errors = Console(stderr=True)
@@ -43,6 +53,15 @@ HomeOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 KindOption = Annotated[str | None, typer.Option("--kind", help=f"One of: {', '.join(KINDS)}.")]
+AsOption = Annotated[
+    str,
+    typer.Option(
+        "--as", help="Answer as this audience would be told: public, internal, or a Slack user id (asks Slack)."
+    ),
+]
+VisibilityOption = Annotated[
+    str | None, typer.Option("--visibility", help="public, internal or restricted:GROUP[,GROUP…].")
+]
 
 
 class State:
@@ -87,12 +106,17 @@ def ingest(
     id_col: Annotated[str | None, typer.Option("--id-col", help="Record files: the id column.")] = None,
     title_col: Annotated[str | None, typer.Option("--title-col", help="Record files: the title column.")] = None,
     text_col: Annotated[list[str] | None, typer.Option("--text-col", help="Record files: text column(s).")] = None,
+    visibility: VisibilityOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Index documents; unchanged files cost nothing, changed ones replace their chunks."""
+    """Index documents; unchanged files cost nothing, changed ones replace their chunks.
+
+    Who may see each document: its front matter `visibility:`, else its MANIFEST.csv row, else --visibility,
+    else the folder rules and default in the settings (internal unless changed)."""
     services = _services()
     columns = RecordColumns(id=id_col, title=title_col, text=tuple(text_col or ()))
-    options = services.ingest_options(kind=_kind(kind), prune=prune, columns=columns)
+    shown_to = Visibility.parse(visibility) if visibility else None
+    options = services.ingest_options(kind=_kind(kind), prune=prune, columns=columns, visibility=shown_to)
     progress = None if as_json else render.RichProgress(errors)
     report = services.ingestor(progress).run(paths, options)
     if as_json:
@@ -157,33 +181,76 @@ def _search_batch(searcher: Any, path: Path, *, k: int, kind: Kind | None, mode:
         _print_json({"id": query_id, "hits": [hit.doc_id for hit in hits], "ms": round(elapsed, 2)})
 
 
-@app.command()
+def _audience(value: str, services: Services) -> Audience:
+    """``--as``: public, internal (staff), or a Slack user id looked up as the Slack app would."""
+    lowered = value.strip().lower()
+    if lowered in ("public", "vendor", "guest", "resident"):
+        return PUBLIC
+    if lowered in ("internal", "staff"):
+        return STAFF
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,20}", value.strip()):
+        raise InputError(f"--as {value!r} is not an audience.", "Use public, internal or a Slack user id (U012…).")
+    settings = services.settings
+    if settings.slack_bot_token is None:
+        raise InputError("--as USER_ID asks Slack who that is.", "Set SLACK_BOT_TOKEN (and SLACK_API_URL if needed).")
+    from slack_sdk import WebClient  # noqa: PLC0415
+
+    from bot.slack.audience import AudienceResolver  # noqa: PLC0415
+
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url or WebClient.BASE_URL
+    )
+    teams = settings.slack_home_teams or [str(client.auth_test().get("team_id") or "")]
+    resolver = AudienceResolver(client, home_teams=teams, ttl=0)
+    return resolver.who(value.strip(), team=teams[0]).audience
+
+
+def _run_verb(
+    verb: str,
+    text: str = "",
+    *,
+    sections: list[Section] | None = None,
+    audience: str = "internal",
+    as_json: bool = False,
+) -> None:
+    """The CLI as a front door: one request through the one request path, rendered as a table or JSON."""
+    from bot.dispatch import Dispatcher  # noqa: PLC0415
+
+    services = _services()
+    request = local_request(verb, text, audience=_audience(audience, services))
+    if sections:
+        request = Request(request.who, request.where, verb, "", sections, door="cli", request_id=request.request_id)
+    outcome = Dispatcher(services).handle(request)
+    if outcome.result is None or outcome.verb is None:
+        raise CityBridgeError(outcome.message, outcome.hint)
+    if as_json:
+        _print_json(outcome.result.model_dump(mode="json"))
+    else:
+        console.print(outcome.verb.terminal(outcome.result))
+
+
+@app.command(help=verbs.get("ask").help)
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     kind: KindOption = None,
+    audience: AsOption = "internal",
     as_json: JsonOption = False,
 ) -> None:
-    """A grounded answer with numbered sources, or a plain 'not in the knowledge base'."""
-    services = _services()
-    result = services.assistant.ask(question, kind=_kind(kind)) if kind else services.skills.ask(question)
-    if as_json:
-        _print_json(result.model_dump())
-    else:
-        console.print(render.ask_panel(result))
+    if kind:  # a narrower search than any door offers: the operator's own tool, over what --as may see
+        services = _services()
+        result = services.workspace(_audience(audience, services)).assistant.ask(question, kind=_kind(kind))
+        _emit(result, render.ask_panel(result), as_json)
+        return
+    _run_verb("ask", question, audience=audience, as_json=as_json)
 
 
-@app.command()
+@app.command(help=verbs.get("lessons").help)
 def lessons(
     query: Annotated[str, typer.Argument(help="Topic to look for in the lessons-learned archive.")],
-    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+    audience: AsOption = "internal",
     as_json: JsonOption = False,
 ) -> None:
-    """Search the lessons-learned archive."""
-    result = _services().assistant.lessons(query, k=k)
-    if as_json:
-        _print_json(result.model_dump())
-    else:
-        console.print(render.lessons_view(result))
+    _run_verb("lessons", query, audience=audience, as_json=as_json)
 
 
 @app.command()
@@ -238,6 +305,9 @@ def decisions_add(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", help="An option considered (repeatable).")] = None,
     decided_by: Annotated[str, typer.Option("--by", help="Who decided.")] = "",
+    visibility: Annotated[
+        str | None, typer.Option("--visibility", help="public (shown on the public pages) or internal.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Record a decision; prints it with its id (DEC-0001…)."""
@@ -254,6 +324,7 @@ def decisions_add(
             tags=tag or [],
             options=option or [],
             decided_by=decided_by,
+            visibility=visibility or state.settings.decision_visibility,
         )
     except ValidationError as exc:
         raise CityBridgeError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from exc
@@ -350,6 +421,98 @@ def decisions_export(
     console.print(f"Wrote {len(written)} file(s) to {out}")
 
 
+@visibility_app.command("set")
+def visibility_set(
+    target: Annotated[str, typer.Argument(help="A document id (as `search` shows it) or a decision (DEC-0042).")],
+    level: Annotated[str, typer.Argument(help="public, internal or restricted:GROUP[,GROUP…].")],
+) -> None:
+    """Change who may see a document or a decision, everywhere it is stored."""
+    from bot.decisions.models import DECISION_ID  # noqa: PLC0415
+
+    services = _services()
+    shown_to = Visibility.parse(level)
+    if DECISION_ID.fullmatch(target.strip()):
+        decision = services.decisions.set_visibility(target, shown_to, actor=ACTOR)
+        services.index_decisions([decision])
+        console.print(f"{decision.id} is now {decision.visibility}.")
+        return
+    changed = services.index.set_visibility(target, shown_to)
+    if not changed:
+        raise InputError(f"There is no document {target!r} in the index.", "`citybridge search` shows document ids.")
+    console.print(f"{target} is now {shown_to} ({changed} passages).")
+
+
+@solicitations_app.command("add")
+def solicitations_add(
+    identifier: Annotated[str, typer.Option("--id", help="The solicitation number, e.g. RFP-2026-014.")],
+    title: Annotated[str, typer.Option("--title", help="Its title.")],
+    opens: Annotated[str, typer.Option("--opens", help="First day it is open (YYYY-MM-DD).")],
+    closes: Annotated[str, typer.Option("--closes", help="Last day it is open (YYYY-MM-DD).")],
+    officer: Annotated[str, typer.Option("--officer", help="The procurement officer's Slack user id.")],
+    keyword: Annotated[list[str] | None, typer.Option("--keyword", help="A keyword or alias (repeatable).")] = None,
+    document: Annotated[list[str] | None, typer.Option("--document", help="A document id of it (repeatable).")] = None,
+    qa_address: Annotated[str, typer.Option("--qa", help="Where written questions go.")] = "",
+) -> None:
+    """Open a blackout: outside questions about it get the officer's address instead of an answer."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from bot.solicitations import Solicitation, keywords_of, parse_day  # noqa: PLC0415
+
+    try:
+        solicitation = Solicitation(
+            id=identifier,
+            title=title,
+            keywords=keywords_of(keyword or []),
+            documents=document or [],
+            opens=parse_day(opens, "--opens"),
+            closes=parse_day(closes, "--closes"),
+            officer=officer,
+            qa_address=qa_address,
+        )
+    except ValidationError as exc:
+        raise InputError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from exc
+    _services().solicitations.add(solicitation)
+    console.print(f"{solicitation.id} is open from {solicitation.opens} to {solicitation.closes}.")
+
+
+@solicitations_app.command("list")
+def solicitations_list(as_json: JsonOption = False) -> None:
+    """Every solicitation, open or not."""
+    import datetime as dt  # noqa: PLC0415
+
+    items = _services().solicitations.all()
+    if as_json:
+        _print_json([item.model_dump(mode="json") for item in items])
+    else:
+        console.print(render.solicitations_table(items, dt.date.today()))
+
+
+@solicitations_app.command("close")
+def solicitations_close(identifier: Annotated[str, typer.Argument(help="The solicitation id.")]) -> None:
+    """End a blackout early (it also ends on its closing date)."""
+    closed = _services().solicitations.close(identifier)
+    console.print(f"{closed.id} is closed: questions about it are answered again.")
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str, typer.Option("--since", help="First day to include (YYYY-MM-DD).")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json (one record per line).")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="A file to write (default: standard output).")] = None,
+) -> None:
+    """Every request since a date, with its outcome, sources and feedback (for records requests)."""
+    from bot.audit import export  # noqa: PLC0415
+    from bot.solicitations import parse_day  # noqa: PLC0415
+
+    records = _services().audit.since(parse_day(since, "--since"))
+    text = export(records, fmt)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        errors.print(f"Wrote {len(records)} record(s) to {out}")
+
+
 SourceArgument = Annotated[str, typer.Argument(help="A file (PDF, DOCX, Markdown, HTML, text) or - for stdin.")]
 
 
@@ -372,25 +535,20 @@ def translate(
     to: Annotated[
         str, typer.Option("--to", help="gov (vendor text → city terms) or tech (city text → requirements).")
     ] = "gov",
+    audience: AsOption = "internal",
     as_json: JsonOption = False,
 ) -> None:
     """Explain a vendor proposal in government terms, or a government requirement in technical terms."""
     if to not in ("gov", "tech"):
         raise CityBridgeError("--to must be gov or tech.")
-    services = _services()
-    text = _read_text(source, services)
-    if to == "gov":
-        gov = services.skills.to_gov(text)
-        _emit(gov, render.translate_gov_view(gov), as_json)
-    else:
-        tech = services.skills.to_tech(text)
-        _emit(tech, render.translate_tech_view(tech), as_json)
+    _run_verb(to, _read_text(source, _services()), audience=audience, as_json=as_json)
 
 
 @app.command()
 def summarize(
     source: SourceArgument = "-",
     batch: Annotated[Path | None, typer.Option("--batch", help="JSONL inputs: {id, text}.")] = None,
+    audience: AsOption = "internal",
     as_json: JsonOption = False,
 ) -> None:
     """A plain-language summary that keeps every key fact, with reading grades before and after."""
@@ -411,16 +569,12 @@ def summarize(
     sections = _read_sections(source, services)
     if not any(section.text.strip() for section in sections):
         raise CityBridgeError("There is no text to summarize.")
-    result = services.skills.summarize(sections)
-    _emit(result, render.summary_view(result), as_json)
+    _run_verb("plain", sections=sections, audience=audience, as_json=as_json)
 
 
-@app.command()
-def review(source: SourceArgument = "-", as_json: JsonOption = False) -> None:
-    """Check a proposal against what makes city–tech partnerships work."""
-    services = _services()
-    result = services.skills.review(_read_text(source, services))
-    _emit(result, render.review_table(result), as_json)
+@app.command(help=verbs.get("review").help)
+def review(source: SourceArgument = "-", audience: AsOption = "internal", as_json: JsonOption = False) -> None:
+    _run_verb("review", _read_text(source, _services()), audience=audience, as_json=as_json)
 
 
 def _emit(result: BaseModel, view: Any, as_json: bool) -> None:
@@ -446,13 +600,20 @@ def _register_bench() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app, turning domain errors into a message and exit code 2."""
+    """Entry point: errors meant for people become a message and exit code 2; anything else is logged with a
+    reference id and reported in one line (exit code 1), never as a traceback."""
     _register_bench()
     try:
         app()
-    except (CityBridgeError, SearchError, IndexStoreError) as exc:
-        errors.print(f"[red]Error:[/red] {exc}")
+    except CityBridgeError as exc:
+        hint = f"\n{exc.hint}" if exc.hint else ""
+        errors.print(f"[red]Error:[/red] {escape(str(exc))}{escape(hint)}")
         sys.exit(2)
     except KeyboardInterrupt:
         errors.print("Interrupted.")
         sys.exit(130)
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        logging.getLogger(__name__).exception("citybridge failed (reference %s)", reference)
+        errors.print(f"[red]Error:[/red] something went wrong (reference {reference}); the details are in the log.")
+        sys.exit(1)

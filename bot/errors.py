@@ -1,14 +1,21 @@
-"""Errors meant for users: each carries a short, safe message and a way forward."""
+"""Errors meant for users: one hierarchy, rooted in :class:`CityBridgeError`, each with a safe message
+and a way forward. Every front door catches ``CityBridgeError`` the same way (see :mod:`bot.dispatch`);
+anything else is logged with a reference id and answered with a short reason.
+"""
 
 from __future__ import annotations
 
+from knowledge.errors import CityBridgeError
 
-class CityBridgeError(Exception):
-    """Base class; ``str(error)`` is safe to show to any user."""
+__all__ = ["MAX_QUESTION_CHARS", "CityBridgeError", "InputError", "NotAllowedError", "check_question"]
 
 
 class InputError(CityBridgeError):
     """The request itself is unusable (empty, too long, wrong type)."""
+
+
+class NotAllowedError(CityBridgeError):
+    """The person may not do this here (the message never says what exists)."""
 
 
 MAX_QUESTION_CHARS = 2000

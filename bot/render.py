@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from typing import Any
@@ -18,7 +19,9 @@ from bot.assistant.results import (
     ConsiderationResult,
     LessonsResult,
     ReviewResult,
+    SearchResult,
     SkillResult,
+    StatsResult,
     SummaryResult,
     TermExplanation,
     TranslateGovResult,
@@ -27,6 +30,7 @@ from bot.assistant.results import (
     terms_line,
 )
 from bot.decisions.models import Decision, DecisionEvent
+from bot.solicitations import Solicitation
 from ingest.pipeline import IngestReport
 from knowledge.index import IndexStats
 from knowledge.models import Citation, Hit
@@ -104,6 +108,51 @@ def hits_table(hits: list[Hit], query: str) -> Table:
         doc = f"[bold]{escape(hit.title)}[/bold]{escape(section)}\n[dim]{escape(hit.link)}[/dim]"
         snippet = hit.text if len(hit.text) <= 280 else hit.text[:277] + "…"
         table.add_row(str(number), doc, hit.kind, f"{hit.score:.4f}", escape(snippet))
+    return table
+
+
+def search_view(result: SearchResult) -> Table | Text:
+    return hits_table(result.hits, result.query) if result.hits else Text("No documents match.")
+
+
+def stats_view(result: StatsResult) -> Table:
+    table = Table(title="Knowledge base")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    table.add_row("documents", f"{result.documents:,}")
+    for kind, count in result.by_kind.items():
+        table.add_row(f"  {kind}", f"{count:,}")
+    table.add_row("passages", f"{result.chunks:,}")
+    return table
+
+
+def solicitations_table(items: list[Solicitation], today: dt.date) -> Table | Text:
+    if not items:
+        return Text("No solicitations recorded.")
+    table = Table(title="Solicitations")
+    for column in ("Id", "Title", "Opens", "Closes", "Officer", "Keywords", "Now"):
+        table.add_column(column)
+    for item in items:
+        now = "[bold red]open (blackout)[/bold red]" if item.is_open(today) else "closed"
+        table.add_row(
+            escape(item.id),
+            escape(item.title),
+            item.opens.isoformat(),
+            item.closes.isoformat(),
+            escape(item.officer),
+            escape(", ".join(item.keywords)),
+            now,
+        )
+    return table
+
+
+def help_table(verbs: list[tuple[str, str]]) -> Table:
+    """Help from the verb registry: ``(usage, what it does)`` pairs."""
+    table = Table(title="Commands", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for usage, what in [*verbs, ("quit", "Leave (Ctrl-D works too).")]:
+        table.add_row(escape(usage), escape(what))
     return table
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bot.render import RichProgress
 from bot.services import Services
-from bot.slack.app import build_app, index_stats, start_socket_mode
+from bot.slack.app import build_app, start_socket_mode
 from bot.store import EventLedger
 from bot.web.app import build_web_app
 
@@ -25,17 +25,8 @@ def run_server(services: Services, *, host: str, port: int, console: Console, ch
     ledger = EventLedger(services.engine)
     # the public /decisions pages read the same record Slack writes, on the same connection pool
     slack_configured = settings.slack_bot_token is not None and settings.slack_signing_secret is not None
-    bolt = (
-        build_app(
-            settings,
-            lambda: services.skills,
-            ledger,
-            index_stats(services.index),
-            lambda: services.decision_desk,
-        )
-        if slack_configured
-        else None
-    )
+    bolt = build_app(settings, services, ledger) if slack_configured else None
+    services.audit.prune(settings.audit_retention_days)
     if bolt is not None and settings.slack_app_token is not None:
         console.print("Slack Socket Mode: connecting (no public URL needed).")
         start_socket_mode(bolt, settings.slack_app_token.get_secret_value())

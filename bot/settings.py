@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from knowledge.authority import DEFAULT_RULES, TIERS, AuthorityPolicy, Tier, tier_name
+from knowledge.visibility import Visibility
 
 Fusion = Literal["rrf", "convex"]
 
@@ -61,6 +62,38 @@ class Settings(BaseSettings):
         default_factory=lambda: {p: str(t) for p, t in DEFAULT_RULES.items()},
         description="Path patterns (fnmatch, on the document id or source path) mapped to a tier, as JSON; "
         "front matter `authority:` or a MANIFEST.csv `authority` column wins over these.",
+    )
+    default_visibility: str = Field(
+        default="internal",
+        description="Who may see an ingested file that does not say (front matter `visibility:`, a MANIFEST.csv "
+        "`visibility` column, `ingest --visibility` or a folder rule): public, internal or restricted:GROUP.",
+    )
+    folder_visibility: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-folder defaults as JSON: fnmatch pattern on the file path → visibility, first match "
+        'wins, e.g. {"*/public-notices/*": "public", "*/evaluation/*": "restricted:S0EVAL"}.',
+    )
+    decision_visibility: str = Field(
+        default="internal",
+        description="Visibility of a new decision unless its author chooses (public pages show public only).",
+    )
+    slack_home_teams: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Team (workspace) and enterprise (grid) ids whose members are city staff, comma-separated. "
+        "Empty: the workspace the app is installed in.",
+    )
+    audience_cache_seconds: float = Field(
+        default=300.0, ge=0, description="How long a users.info / conversations.info answer is trusted."
+    )
+    blackout_similarity: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="Cosine similarity to an open solicitation's title, keywords or documents at which an "
+        "outside question counts as about it (keywords and aliases always do).",
+    )
+    audit_retention_days: int = Field(
+        default=2555, ge=1, description="Audit records older than this are removed (7 years by default)."
     )
     log_level: str = "WARNING"
 
@@ -140,7 +173,17 @@ class Settings(BaseSettings):
             rules={pattern: cast(Tier, tier) for pattern, tier in self.authority_rules.items()},
         )
 
-    @field_validator("decision_editors", mode="before")
+    @field_validator("default_visibility", "decision_visibility")
+    @classmethod
+    def _visibility(cls, value: str) -> str:
+        return str(Visibility.parse(value))
+
+    @field_validator("folder_visibility")
+    @classmethod
+    def _folder_visibility(cls, value: dict[str, str]) -> dict[str, str]:
+        return {pattern: str(Visibility.parse(v)) for pattern, v in value.items()}
+
+    @field_validator("decision_editors", "slack_home_teams", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -66,6 +66,8 @@ decisions = Table(
     Column("updated_at", Float, nullable=False),
     # Set by each add() (see DecisionStore.add): a retry whose first commit did land finds it instead of adding twice.
     Column("write_key", String(64), nullable=True, unique=True, index=True),
+    Column("visibility", String(16), nullable=False, server_default="internal"),
+    Column("groups", Text, nullable=False, server_default=""),
 )
 decision_events = Table(
     "decision_events",
@@ -83,6 +85,38 @@ decision_cards = Table(
     Column("channel", String(32), primary_key=True),
     Column("ts", String(32), primary_key=True),
     Column("decision_id", String(16), ForeignKey("decisions.id"), nullable=False, index=True),
+)
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("door", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("audience", String(200), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("place", String(16), nullable=False),
+    Column("verb", String(32), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("cited", Text, nullable=False),  # JSON list of document ids
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+solicitations = Table(
+    "solicitations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("keywords", Text, nullable=False),  # JSON list: keywords and aliases
+    Column("documents", Text, nullable=False),  # JSON list: ids of its documents in the knowledge base
+    Column("opens", String(10), nullable=False),
+    Column("closes", String(10), nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("qa_address", String(300), nullable=False),
+    Column("closed_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
 )
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Execution option that marks a write transaction: on SQLite it begins with BEGIN IMMEDIATE (see _sqlite_transactions).

@@ -75,7 +75,13 @@ def pack_paragraphs(text: str, limit: int) -> list[str]:
 
 
 def chunk_document(
-    document: LoadedDocument, *, kind: Kind, source: str, limit: int, extra_meta: dict[str, Any] | None = None
+    document: LoadedDocument,
+    *,
+    kind: Kind,
+    source: str,
+    limit: int,
+    extra_meta: dict[str, Any] | None = None,
+    visibility: str = "internal",
 ) -> list[Chunk]:
     """Chunks of one document, each carrying title, heading path, section number and metadata."""
     meta = flatten_meta({**document.meta, **(extra_meta or {})})
@@ -100,6 +106,7 @@ def chunk_document(
                     date=document.date,
                     text=piece,
                     meta=meta,
+                    visibility=visibility,
                 )
             )
     return chunks

@@ -7,8 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.errors import CityBridgeError
 
-class LoadError(Exception):
+
+class LoadError(CityBridgeError):
     """A file could not be turned into text; the message says why, in words a user understands."""
 
 
@@ -31,6 +33,7 @@ class LoadedDocument:
     date: str = ""
     kind: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    visibility: str = ""  # as declared in the document itself (front matter); empty: not declared
 
     @property
     def text_length(self) -> int:
@@ -47,5 +50,7 @@ class LoadedDocument:
             "meta": self.meta,
             "sections": [[list(s.headings), s.text] for s in self.sections],
         }
+        if self.visibility:
+            payload["visibility"] = self.visibility
         digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
         return digest.hexdigest()

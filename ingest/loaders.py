@@ -106,6 +106,7 @@ def load_markdown(path: Path, doc_id: str, data: bytes) -> LoadedDocument:
         date=_date(front) or date_from_name(path.name),
         kind=str(front.get("kind", "")),
         meta=_front_meta(front),
+        visibility=str(front.get("visibility") or "").strip(),
     )
 
 
@@ -309,6 +310,7 @@ def _date(front: dict[str, Any]) -> str:
 def _front_meta(front: dict[str, Any]) -> dict[str, Any]:
     """Front matter worth keeping as metadata (layout and navigation keys are noise)."""
     noise = {
+        "visibility",  # its own field: it decides who may see the document
         "layout",
         "sidebar_label",
         "sidebar_position",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from ingest.sources import ManifestIndex, SourceFile, discover, infer_kind, is_m
 from knowledge.embeddings import Embedder
 from knowledge.index import DocumentRecord, KnowledgeIndex
 from knowledge.models import Chunk, Kind
+from knowledge.visibility import INTERNAL_VISIBILITY, Visibility, VisibilityError
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +83,28 @@ class IngestOptions:
     columns: RecordColumns = field(default_factory=RecordColumns)
     chunk_chars: int = 1100
     max_file_bytes: int = 25 * 1024 * 1024
+    visibility: Visibility | None = None  # `ingest --visibility`: for every file this run reads
+    default_visibility: Visibility = INTERNAL_VISIBILITY
+    folder_visibility: tuple[tuple[str, Visibility], ...] = ()  # (fnmatch pattern on the path, visibility)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, source: Path | None = None) -> str:
         """Anything that changes how a file becomes documents; a change forces re-reading the file."""
-        return json.dumps({"chunks": self.chunk_salt(), "loader": LOADER_VERSION}, sort_keys=True)
+        fields: dict[str, str] = {"chunks": self.chunk_salt(), "loader": LOADER_VERSION}
+        given = self.visibility_for(source) if source is not None else INTERNAL_VISIBILITY
+        if given != INTERNAL_VISIBILITY:  # the default leaves indexes written before visibility valid
+            fields["visibility"] = str(given)
+        return json.dumps(fields, sort_keys=True)
+
+    def visibility_for(self, source: Path) -> Visibility:
+        """What a file gets unless it (or its manifest row) says otherwise: this run's ``--visibility``,
+        else the first per-folder rule that matches its path, else the default."""
+        if self.visibility is not None:
+            return self.visibility
+        path = source.as_posix()
+        for pattern, visibility in self.folder_visibility:
+            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern.rstrip("/") + "/*"):
+                return visibility
+        return self.default_visibility
 
     def chunk_salt(self) -> str:
         """Anything besides a document's own content that changes its chunks; a change re-embeds it."""
@@ -167,7 +187,7 @@ class Ingestor:
             report.files.append(FileOutcome(path=path, status="failed", reason=str(exc)))
             return None
         file_hash = hashlib.sha256(data).hexdigest()
-        fingerprint = options.fingerprint()
+        fingerprint = options.fingerprint(source.path)
         state = self._index.source_state(path)
         if state and state.file_hash == file_hash and state.options == fingerprint and state.root == str(source.root):
             report.documents_unchanged += len(state.doc_ids)
@@ -201,16 +221,26 @@ class Ingestor:
         options: IngestOptions,
         previous_ids: Sequence[str],
         report: IngestReport,
-    ) -> _Pending:
+    ) -> _Pending | None:
         entry = self._manifests.entry_for(source.path, source.root)
         item = _Pending(
             source=source,
             file_hash=file_hash,
-            fingerprint=options.fingerprint(),
+            fingerprint=options.fingerprint(source.path),
             doc_ids=[d.doc_id for d in documents],
         )
+        try:  # the document's own front matter, then its manifest row, then the run's and the settings'
+            visibilities = {
+                d.doc_id: Visibility.parse(d.visibility or entry.visibility or str(options.visibility_for(source.path)))
+                for d in documents
+            }
+        except VisibilityError as exc:  # never guess who may see a document
+            report.files.append(FileOutcome(path=str(source.path), status="failed", reason=f"{exc} {exc.hint}"))
+            return None
         salt = options.chunk_salt() + str(source.path)
-        hashes = {d.doc_id: d.content_hash(salt + entry.salt()) for d in documents}
+        hashes = {
+            d.doc_id: d.content_hash(salt + entry.salt() + _visibility_salt(visibilities[d.doc_id])) for d in documents
+        }
         stored = self._index.document_hashes(hashes)
         gone = set(previous_ids) - set(hashes)
         if gone:
@@ -225,7 +255,14 @@ class Ingestor:
             if entry.authority:
                 document.meta.setdefault("authority", entry.authority)
             kind = options.kind or infer_kind(source, document.kind)
-            record, chunks = prepare(document, kind, str(source.path), hashes[document.doc_id], options.chunk_chars)
+            record, chunks = prepare(
+                document,
+                kind,
+                str(source.path),
+                hashes[document.doc_id],
+                options.chunk_chars,
+                visibilities[document.doc_id],
+            )
             item.chunks.extend(chunks)
             item.records.append(record)
         item.outcome = FileOutcome(
@@ -241,14 +278,15 @@ class Ingestor:
     def upsert(self, documents: Sequence[LoadedDocument], *, kind: Kind, source: str, chunk_chars: int) -> int:
         """Index documents made in the app itself; unchanged ones cost nothing. Returns chunks embedded."""
         salt = json.dumps({"chunk": chunk_chars, "chunker": CHUNKER_VERSION, "kind": kind}) + source
-        hashes = {d.doc_id: d.content_hash(salt) for d in documents}
+        hashes = {d.doc_id: d.content_hash(salt) for d in documents}  # a declared visibility is in the hash
         stored = self._index.document_hashes(hashes)
         records: list[DocumentRecord] = []
         chunks: list[Chunk] = []
         for document in documents:
             if stored.get(document.doc_id) == hashes[document.doc_id]:
                 continue
-            record, pieces = prepare(document, kind, source, hashes[document.doc_id], chunk_chars)
+            visibility = Visibility.parse(document.visibility or str(INTERNAL_VISIBILITY))
+            record, pieces = prepare(document, kind, source, hashes[document.doc_id], chunk_chars, visibility)
             chunks += pieces
             records.append(record)
         if records:
@@ -305,11 +343,22 @@ class Ingestor:
                 )
 
 
+def _visibility_salt(visibility: Visibility) -> str:
+    """Part of the content hash, so a change of visibility rewrites the document; the default adds nothing
+    (indexes written before visibility existed stay valid)."""
+    return "" if visibility == INTERNAL_VISIBILITY else f"|visibility={visibility}"
+
+
 def prepare(
-    document: LoadedDocument, kind: Kind, source: str, content_hash: str, chunk_chars: int
+    document: LoadedDocument,
+    kind: Kind,
+    source: str,
+    content_hash: str,
+    chunk_chars: int,
+    visibility: Visibility = INTERNAL_VISIBILITY,
 ) -> tuple[DocumentRecord, list[Chunk]]:
     """A document's chunks and the catalog row that marks it indexed once they are stored."""
-    chunks = chunk_document(document, kind=kind, source=source, limit=chunk_chars)
+    chunks = chunk_document(document, kind=kind, source=source, limit=chunk_chars, visibility=str(visibility))
     record = DocumentRecord(
         doc_id=document.doc_id,
         source=source,
@@ -319,5 +368,6 @@ def prepare(
         url=document.url,
         date=document.date,
         n_chunks=len(chunks),
+        visibility=str(visibility),
     )
     return record, chunks

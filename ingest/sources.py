@@ -81,15 +81,17 @@ class ManifestEntry:
     url: str = ""
     authority: str = ""
     date: str = ""
+    visibility: str = ""
 
     def salt(self) -> str:
         """Changes the content hash only when the row carries more than a URL (old indexes stay valid)."""
         extra = f"|{self.authority}|{self.date}" if self.authority or self.date else ""
-        return self.url + extra
+        return self.url + extra + (f"|{self.visibility}" if self.visibility else "")
 
 
 class ManifestIndex:
-    """Rows of ``MANIFEST.csv`` files (columns ``local_path``, ``source_url``, optional ``authority``, ``date``)."""
+    """Rows of ``MANIFEST.csv`` files (columns ``local_path``, ``source_url``, optional ``authority``, ``date``,
+    ``visibility``)."""
 
     def __init__(self) -> None:
         self._loaded: dict[Path, dict[Path, ManifestEntry]] = {}
@@ -119,6 +121,7 @@ class ManifestIndex:
                         url=(row.get("source_url") or row.get("url") or "").strip(),
                         authority=(row.get("authority") or "").strip(),
                         date=(row.get("date") or "").strip(),
+                        visibility=(row.get("visibility") or "").strip(),
                     )
                     if entry != ManifestEntry():
                         table[(manifest.parent / local).resolve()] = entry

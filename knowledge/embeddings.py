@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.errors import CityBridgeError
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -21,7 +23,7 @@ logger = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(CityBridgeError, RuntimeError):
     """The embedding model could not be loaded."""
 
 

@@ -7,6 +7,7 @@ overwrites, never a document that looks indexed but is not.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sqlite3
@@ -20,13 +21,16 @@ from typing import Any
 import numpy as np
 
 from knowledge.embeddings import Vectors
+from knowledge.errors import CityBridgeError
 from knowledge.lexical import fts_query, phrase_query
 from knowledge.models import Chunk, Kind, MetaValue
+from knowledge.visibility import Audience, Visibility
 
 logger = logging.getLogger(__name__)
 
 COLLECTION = "citybridge_chunks"
 STANDARD_FIELDS = ("doc_id", "title", "section", "section_number", "kind", "source", "url", "date")
+GROUP_KEY = "group:"  # vector metadata: one boolean key per group a restricted chunk is shown to
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -46,7 +50,8 @@ CREATE TABLE IF NOT EXISTS documents (
     url TEXT NOT NULL,
     date TEXT NOT NULL,
     n_chunks INTEGER NOT NULL,
-    ingested_at REAL NOT NULL
+    ingested_at REAL NOT NULL,
+    visibility TEXT NOT NULL DEFAULT 'internal'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY,
@@ -61,7 +66,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     url TEXT NOT NULL,
     date TEXT NOT NULL,
     text TEXT NOT NULL,
-    meta TEXT NOT NULL
+    meta TEXT NOT NULL,
+    visibility TEXT NOT NULL DEFAULT 'internal',
+    groups TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_kind ON chunks(kind);
@@ -81,7 +88,7 @@ END;
 """
 
 
-class IndexStoreError(RuntimeError):
+class IndexStoreError(CityBridgeError, RuntimeError):
     """The index could not be opened or written."""
 
 
@@ -104,6 +111,7 @@ class DocumentRecord:
     url: str
     date: str
     n_chunks: int
+    visibility: str = "internal"
 
 
 @dataclass(frozen=True)
@@ -121,20 +129,53 @@ Where = Mapping[str, MetaValue]
 
 
 class KnowledgeIndex:
-    """Stores chunks with their vectors and answers lexical and dense candidate queries."""
+    """Stores chunks with their vectors and answers lexical and dense candidate queries.
+
+    An index opened with :func:`open_index` reads everything (ingestion and maintenance use it); readers
+    get :meth:`scoped` copies, whose every query — dense, lexical, phrase, counts, chunk lookups, stats —
+    carries the audience's visibility filter inside it.
+    """
 
     def __init__(self, directory: Path, collection: Any) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._collection = collection
+        self._audience: Audience | None = None
         self._db = sqlite3.connect(directory / "catalog.sqlite3", check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
 
     def close(self) -> None:
         self._db.close()
+
+    def scoped(self, audience: Audience) -> KnowledgeIndex:
+        """The same index, reading only what ``audience`` may see."""
+        view = copy.copy(self)
+        view._audience = audience
+        return view
+
+    @property
+    def audience(self) -> Audience | None:
+        return self._audience
+
+    def _migrate(self) -> None:
+        """Catalogs written before visibility existed: add the columns (everything ``internal``, failing
+        closed) and give their vectors the same metadata, so filtered queries still find them."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "visibility" in columns:
+            return
+        logger.warning("adding visibility to %s; existing documents become internal", self.directory)
+        with self._transaction() as db:
+            db.execute("ALTER TABLE chunks ADD COLUMN visibility TEXT NOT NULL DEFAULT 'internal'")
+            db.execute("ALTER TABLE chunks ADD COLUMN groups TEXT NOT NULL DEFAULT ''")
+            db.execute("ALTER TABLE documents ADD COLUMN visibility TEXT NOT NULL DEFAULT 'internal'")
+        ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")]
+        for start in range(0, len(ids), 4000):
+            part = ids[start : start + 4000]
+            self._collection.update(ids=part, metadatas=[{"visibility": "internal"}] * len(part))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -175,7 +216,7 @@ class KnowledgeIndex:
 
     def document(self, doc_id: str) -> DocumentRecord | None:
         row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        if row is None:
+        if row is None or not self._may_see(row["visibility"]):
             return None
         return DocumentRecord(
             row["doc_id"],
@@ -186,6 +227,7 @@ class KnowledgeIndex:
             row["url"],
             row["date"],
             row["n_chunks"],
+            row["visibility"],
         )
 
     def document_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
@@ -242,7 +284,7 @@ class KnowledgeIndex:
             db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d.doc_id,) for d in documents])
             db.executemany(
                 "INSERT INTO chunks (chunk_id, doc_id, ordinal, title, section, section_number, kind, source,"
-                " url, date, text, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " url, date, text, meta, visibility, groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         c.chunk_id,
@@ -257,14 +299,16 @@ class KnowledgeIndex:
                         c.date,
                         c.text,
                         json.dumps(c.meta),
+                        *_visibility_columns(c.visibility),
                     )
                     for c in chunks
                 ],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents (doc_id, source, content_hash, title, kind, url, date, n_chunks,"
+                " ingested_at, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (d.doc_id, d.source, d.content_hash, d.title, d.kind, d.url, d.date, d.n_chunks, now)
+                    (d.doc_id, d.source, d.content_hash, d.title, d.kind, d.url, d.date, d.n_chunks, now, d.visibility)
                     for d in documents
                 ],
             )
@@ -281,7 +325,50 @@ class KnowledgeIndex:
                 metadatas=[_vector_metadata(c) for c in part],
             )
 
+    def set_visibility(self, doc_id: str, visibility: Visibility) -> int:
+        """Change who may see a stored document, in the catalog and on its vectors; returns chunks changed.
+
+        Its content hash is cleared so the next ingest of its file writes the visibility it declares again
+        (an explicit change here lasts until then)."""
+        rows = self._db.execute("SELECT chunk_id, groups FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+        if not rows:
+            return 0
+        level, groups = _visibility_columns(str(visibility))
+        for start in range(0, len(rows), 4000):
+            part = rows[start : start + 4000]
+            self._collection.update(
+                ids=[row["chunk_id"] for row in part],
+                metadatas=[_group_metadata(row["groups"], visibility) for row in part],
+            )
+        with self._transaction() as db:
+            db.execute("UPDATE chunks SET visibility = ?, groups = ? WHERE doc_id = ?", (level, groups, doc_id))
+            db.execute("UPDATE documents SET visibility = ? WHERE doc_id = ?", (str(visibility), doc_id))
+        return len(rows)
+
     # -- reading -------------------------------------------------------------------------------
+
+    def _may_see(self, visibility: str) -> bool:
+        return self._audience is None or self._audience.may_see(Visibility.parse(visibility))
+
+    def _scope_sql(self, alias: str = "c") -> tuple[list[str], list[MetaValue]]:
+        """The audience's filter as SQL over the chunks table (nothing for the unscoped index)."""
+        if self._audience is None:
+            return [], []
+        levels = list(self._audience.levels())
+        groups = list(self._audience.readable_groups())
+        test = f"{alias}.visibility IN ({','.join('?' * len(levels))})"
+        test += "".join(f" OR {alias}.groups LIKE ? ESCAPE '\\'" for _ in groups)
+        return [f"({test})"], [*levels, *(f"%{_like_escape(f',{group},')}%" for group in groups)]
+
+    def _scope_chroma(self, where: Where | None) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = [{key: value} for key, value in (where or {}).items()]
+        if self._audience is not None:
+            allowed: list[dict[str, Any]] = [{"visibility": {"$in": list(self._audience.levels())}}]
+            allowed += [{GROUP_KEY + group: True} for group in self._audience.readable_groups()]
+            clauses.append(allowed[0] if len(allowed) == 1 else {"$or": allowed})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def lexical(self, query: str, n: int, where: Where | None = None) -> list[tuple[str, float]]:
         """Chunk ids ranked by BM25 (scores made positive: higher is better)."""
@@ -292,6 +379,8 @@ class KnowledgeIndex:
 
     def _match(self, match: str, n: int, where: Where | None) -> list[tuple[str, float]]:
         clauses, params = _sql_filter(where)
+        scope, scope_params = self._scope_sql()
+        clauses, params = clauses + scope, params + scope_params
         sql = (
             "SELECT c.chunk_id, bm25(chunks_fts, 1.5, 1.0, 1.0) AS rank FROM chunks_fts"
             " JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
@@ -311,20 +400,27 @@ class KnowledgeIndex:
         match = phrase_query(phrase)
         if not match:
             return set()
+        scope, params = self._scope_sql()
         sql = (
             "SELECT DISTINCT c.doc_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
-            " WHERE chunks_fts MATCH ? LIMIT ?"
+            " WHERE chunks_fts MATCH ?" + "".join(f" AND {clause}" for clause in scope) + " LIMIT ?"
         )
-        return {row[0] for row in self._db.execute(sql, (match, n)).fetchall()}
+        return {row[0] for row in self._db.execute(sql, (match, *params, n)).fetchall()}
 
     def frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """How many chunks there are, and how many hold each term (stemmed as the lexical index stems)."""
-        total = int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        scope, params = self._scope_sql()
+        visible = "".join(f" AND {clause}" for clause in scope)
+        total = int(self._db.execute("SELECT COUNT(*) FROM chunks c WHERE 1" + visible, params).fetchone()[0])
         counts: dict[str, int] = {}
         for term in terms:
             match = phrase_query(term)
             if match:
-                row = self._db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))
+                row = self._db.execute(
+                    "SELECT COUNT(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
+                    " WHERE chunks_fts MATCH ?" + visible,
+                    (match, *params),
+                )
                 counts[term] = int(row.fetchone()[0])
         return total, counts
 
@@ -340,7 +436,7 @@ class KnowledgeIndex:
         result = self._collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=n,
-            where=_chroma_filter(where),
+            where=self._scope_chroma(where),
             include=["distances"],
         )
         ids = result["ids"][0]
@@ -359,24 +455,38 @@ class KnowledgeIndex:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
-            for row in self._db.execute(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
+            scope, params = self._scope_sql()
+            visible = "".join(f" AND {clause}" for clause in scope)
+            rows = self._db.execute(f"SELECT * FROM chunks c WHERE chunk_id IN ({marks})" + visible, [*part, *params])
+            for row in rows:
                 found[row["chunk_id"]] = _row_to_chunk(row)
         return found
 
     def document_ids(self) -> list[str]:
-        return [row[0] for row in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+        scope, params = self._scope_sql()
+        sql = "SELECT DISTINCT doc_id FROM chunks c" + "".join(f" WHERE {clause}" for clause in scope)
+        return sorted(row[0] for row in self._db.execute(sql, params))
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        rows = self._db.execute("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        scope, params = self._scope_sql()
+        visible = "".join(f" AND {clause}" for clause in scope)
+        rows = self._db.execute(
+            "SELECT * FROM chunks c WHERE doc_id = ?" + visible + " ORDER BY ordinal", (doc_id, *params)
+        )
         return [_row_to_chunk(row) for row in rows]
 
     def stats(self) -> IndexStats:
+        """Counts of what this index's audience may see (the vector count is the store's own, unscoped)."""
+        scope, params = self._scope_sql()
+        visible = "".join(f" WHERE {clause}" for clause in scope)
         by_kind = {
             row[0]: row[1]
-            for row in self._db.execute("SELECT kind, COUNT(*) FROM documents GROUP BY kind ORDER BY kind")
+            for row in self._db.execute(
+                f"SELECT kind, COUNT(DISTINCT doc_id) FROM chunks c{visible} GROUP BY kind ORDER BY kind", params
+            )
         }
         documents = sum(by_kind.values())
-        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        chunks = self._db.execute(f"SELECT COUNT(*) FROM chunks c{visible}", params).fetchone()[0]
         sources = self._db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
         last = self._db.execute("SELECT MAX(ingested_at) FROM documents").fetchone()[0]
         return IndexStats(
@@ -420,20 +530,35 @@ def _row_to_chunk(row: sqlite3.Row) -> Chunk:
         date=row["date"],
         text=row["text"],
         meta=json.loads(row["meta"]),
+        visibility=row["visibility"] + (f":{row['groups'].strip(',')}" if row["groups"] else ""),
     )
 
 
 def _vector_metadata(chunk: Chunk) -> dict[str, MetaValue]:
-    meta: dict[str, MetaValue] = {key: value for key, value in chunk.meta.items() if key not in STANDARD_FIELDS}
+    meta: dict[str, MetaValue] = {
+        key: value
+        for key, value in chunk.meta.items()
+        if key not in STANDARD_FIELDS and key != "visibility" and not key.startswith(GROUP_KEY)
+    }
     meta.update({field: getattr(chunk, field) for field in STANDARD_FIELDS})
+    visibility = Visibility.parse(chunk.visibility)
+    meta["visibility"] = visibility.level
+    meta.update({GROUP_KEY + group: True for group in visibility.groups})
     return meta
 
 
-def _chroma_filter(where: Where | None) -> dict[str, Any] | None:
-    if not where:
-        return None
-    clauses = [{key: value} for key, value in where.items()]
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+def _visibility_columns(visibility: str) -> tuple[str, str]:
+    """``(level, ",G1,G2,")``: groups with delimiters on both sides, so ``LIKE '%,G1,%'`` matches exactly."""
+    parsed = Visibility.parse(visibility)
+    return parsed.level, f",{','.join(parsed.groups)}," if parsed.groups else ""
+
+
+def _group_metadata(old_groups: str, visibility: Visibility) -> dict[str, MetaValue | None]:
+    """Vector metadata for a changed visibility: the new level and groups, and the old groups removed."""
+    meta: dict[str, MetaValue | None] = {GROUP_KEY + g: None for g in old_groups.split(",") if g}
+    meta.update({GROUP_KEY + g: True for g in visibility.groups})
+    meta["visibility"] = visibility.level
+    return meta
 
 
 def _sql_filter(where: Where | None) -> tuple[list[str], list[MetaValue]]:
@@ -449,6 +574,9 @@ def _sql_filter(where: Where | None) -> tuple[list[str], list[MetaValue]]:
     return clauses, params
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like_prefix(prefix: str) -> str:
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return _like_escape(prefix) + "%"

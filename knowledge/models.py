@@ -38,6 +38,7 @@ class Chunk(BaseModel):
     date: str = ""
     text: str
     meta: dict[str, MetaValue] = Field(default_factory=dict)
+    visibility: str = Field(default="internal", description="public, internal or restricted:GROUP[,GROUP…].")
 
     def embedding_text(self) -> str:
         """What the embedding model sees: the chunk in the context of its title and section."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from knowledge.authority import AuthorityPolicy
 from knowledge.embeddings import Embedder, Vectors
+from knowledge.errors import CityBridgeError
 from knowledge.fusion import collapse_near_duplicates, convex_fusion, reciprocal_rank_fusion
 from knowledge.index import KnowledgeIndex
 from knowledge.models import Chunk, Hit, Kind, MetaValue
@@ -18,7 +19,7 @@ from knowledge.models import Chunk, Hit, Kind, MetaValue
 Mode = Literal["hybrid", "dense", "lexical"]
 
 
-class SearchError(ValueError):
+class SearchError(CityBridgeError, ValueError):
     """A search request that cannot be run (the message is safe to show)."""
 
 

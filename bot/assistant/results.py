@@ -184,3 +184,18 @@ class ReviewResult(SkillResult):
 def terms_line(found: int, explained: int, undefined: int) -> str:
     """ "Found 24 technical terms: 21 explained, 3 to ask about." """
     return f"Found {found} technical terms: {explained} explained, {undefined} to ask about."
+
+
+class SearchResult(SkillResult):
+    """The documents that match a query, best first (one hit per document)."""
+
+    query: str
+    hits: list[Hit] = Field(default_factory=list)
+
+
+class StatsResult(SkillResult):
+    """What the knowledge base holds, counted over what the asker may see."""
+
+    documents: int
+    chunks: int
+    by_kind: dict[str, int] = Field(default_factory=dict)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.decisions.models import Decision, DecisionDraft, SourceRef
 from bot.decisions.store import DecisionStore
 from bot.store import decision_cards, writer
+from knowledge.visibility import STAFF, Audience
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,18 @@ PRESELECT_SIMILARITY = 0.55
 
 
 class DecisionDesk:
-    def __init__(self, store: DecisionStore, engine: Engine, *, publish: Publish, sources: FindSources) -> None:
+    def __init__(
+        self,
+        store: DecisionStore,
+        engine: Engine,
+        *,
+        publish: Publish,
+        sources: FindSources,
+        audience: Audience = STAFF,
+    ) -> None:
+        """``audience`` is who reads what this desk lists and suggests (the channel a form was opened in)."""
         self.store = store
+        self.audience = audience
         self._engine = engine
         self._publish = publish
         self._sources = sources
@@ -48,7 +59,7 @@ class DecisionDesk:
         return old, new
 
     def recent(self, limit: int = 5) -> list[Decision]:
-        return sorted(self.store.all(), key=lambda d: d.number, reverse=True)[:limit]
+        return sorted(self.store.all(self.audience), key=lambda d: d.number, reverse=True)[:limit]
 
     def suggest_sources(self, text: str) -> tuple[list[SourceRef], list[str]]:
         """Knowledge-base documents that look relevant to a draft, and the ids of those close enough to

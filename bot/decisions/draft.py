@@ -71,6 +71,7 @@ class DecisionSuggestion(BaseModel):
     decided_by: str = ""
     participants: list[str] = Field(default_factory=list)
     status: Literal["proposed", "accepted"] = "proposed"
+    visibility: Literal["internal", "public"] = "internal"
     tags: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     preselected: list[str] = Field(default_factory=list, description="doc ids of the sources that start ticked")

@@ -25,6 +25,7 @@ def as_document(decision: Decision) -> LoadedDocument:
         url=decision.permalink,
         date=decision.date,
         meta={"status": status, "tags": decision.tags, "decided_by": decision.decided_by},
+        visibility=decision.visibility,  # `ask` shows a decision only to those who may read it in the record
     )
 
 

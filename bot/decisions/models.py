@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.errors import InputError
+from knowledge.visibility import Visibility, VisibilityError
 
 Status = Literal["proposed", "accepted", "rejected", "superseded"]
 STATUSES: tuple[Status, ...] = ("proposed", "accepted", "rejected", "superseded")
@@ -49,6 +51,10 @@ class DecisionDraft(BaseModel):
     channel: str = ""
     permalink: str = ""
     sources: list[SourceRef] = Field(default_factory=list)
+    visibility: str = Field(
+        default="internal",
+        description="public (the public pages, vendors, residents), internal (city staff) or restricted:GROUP.",
+    )
     names: dict[str, str] = Field(
         default_factory=dict,
         description="Display names of the Slack users the record mentions (user id → name), for readers "
@@ -63,6 +69,18 @@ class DecisionDraft(BaseModel):
     def name_of(self, who: str) -> str:
         """How a person is shown outside Slack: their name when the record knows it."""
         return self.names.get(who, who)
+
+    @field_validator("visibility")
+    @classmethod
+    def _visibility(cls, value: str) -> str:
+        try:
+            return str(Visibility.parse(value))
+        except VisibilityError as exc:
+            raise ValueError(f"visibility {exc}") from exc
+
+    @property
+    def shown_to(self) -> Visibility:
+        return Visibility.parse(self.visibility)
 
     @field_validator("title")
     @classmethod
@@ -133,10 +151,13 @@ class DecisionEvent(BaseModel):
 
     seq: int
     decision_id: str
-    kind: Literal["created", "status", "superseded", "supersedes"]
+    kind: Literal["created", "status", "superseded", "supersedes", "visibility"]
     actor: str
     at: float
     changes: dict[str, Any]
+
+
+DECISION_ID = re.compile(r"DEC-\d{1,6}", re.IGNORECASE)
 
 
 def decision_id(number: int) -> str:
@@ -156,3 +177,10 @@ def check_transition(current: str, target: str) -> None:
         else:
             way = "it is final"
         raise InputError(f"{article} {current} decision cannot become {target}; {way}.")
+
+
+class DecisionList(BaseModel):
+    """Decisions found for a query (the newest first; the most recent when there is no query)."""
+
+    query: str = ""
+    decisions: list[Decision] = Field(default_factory=list)

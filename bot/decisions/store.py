@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
@@ -42,6 +42,7 @@ from bot.store import (
     decisions,
     writer,
 )
+from knowledge.visibility import Audience, Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -151,21 +152,38 @@ class DecisionStore:
 
         return self._run(work, write=True)
 
+    def set_visibility(self, identifier: str, visibility: Visibility, *, actor: str) -> Decision:
+        def work(connection: Connection, _: bool) -> Decision:
+            current = self._load(connection, identifier, lock=True)
+            if current.visibility == str(visibility):
+                return current
+            return self._change(connection, current, {"visibility": str(visibility)}, "visibility", actor)
+
+        return self._run(work, write=True)
+
     # -- reading ------------------------------------------------------------------------------------
 
-    def get(self, identifier: str) -> Decision:
-        return self._run(lambda connection, _: self._load(connection, identifier), write=False)
+    def get(self, identifier: str, audience: Audience | None = None) -> Decision:
+        """One decision; one that ``audience`` may not see is reported exactly like one that does not exist."""
+        decision = self._run(lambda connection, _: self._load(connection, identifier), write=False)
+        if audience is not None and not audience.may_see(decision.shown_to):
+            raise DecisionNotFoundError(f"There is no decision {identifier!r}.")
+        return decision
 
-    def all(self) -> list[Decision]:
+    def all(self, audience: Audience | None = None) -> list[Decision]:
+        """Every decision (``audience``: only those it may see, filtered in the query)."""
+
         def work(connection: Connection, _: bool) -> list[Decision]:
-            rows = connection.execute(select(decisions.c.data).order_by(decisions.c.number)).scalars()
-            return [Decision.model_validate_json(row) for row in rows]
+            query = select(decisions.c.data).order_by(decisions.c.number)
+            if audience is not None:
+                query = query.where(_visible_to(audience))
+            return [Decision.model_validate_json(row) for row in connection.execute(query).scalars()]
 
         return self._run(work, write=False)
 
-    def search(self, query: str) -> list[Decision]:
+    def search(self, query: str, audience: Audience | None = None) -> list[Decision]:
         """Decisions whose words contain every word of ``query`` (see :func:`matching`)."""
-        return matching(self.all(), query)
+        return matching(self.all(audience), query)
 
     def history(self, identifier: str) -> list[DecisionEvent]:
         def work(connection: Connection, _: bool) -> list[DecisionEvent]:
@@ -335,8 +353,17 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
+def _visible_to(audience: Audience) -> ColumnElement[bool]:
+    allowed: list[ColumnElement[bool]] = [decisions.c.visibility.in_(audience.levels())]
+    allowed += [decisions.c.groups.contains(f",{group},", autoescape=True) for group in audience.readable_groups()]
+    return or_(*allowed)
+
+
 def _row(decision: Decision) -> dict[str, Any]:
+    shown_to = decision.shown_to
     return {
+        "visibility": shown_to.level,
+        "groups": f",{','.join(shown_to.groups)}," if shown_to.groups else "",
         "id": decision.id,
         "number": decision.number,
         "title": decision.title,
@@ -364,3 +391,27 @@ def _actor(actor: str) -> str:
 
 def as_rows(items: Sequence[Decision]) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json") for item in items]
+
+
+class DecisionView:
+    """The record as one audience may read it; the filter is in every query."""
+
+    def __init__(self, store: DecisionStore, audience: Audience) -> None:
+        self.store = store
+        self.audience = audience
+
+    def all(self) -> list[Decision]:
+        return self.store.all(self.audience)
+
+    def search(self, query: str) -> list[Decision]:
+        return self.store.search(query, self.audience)
+
+    def recent(self, limit: int = 5) -> list[Decision]:
+        return sorted(self.all(), key=lambda d: d.number, reverse=True)[:limit]
+
+    def get(self, identifier: str) -> Decision:
+        return self.store.get(identifier, self.audience)
+
+    def history(self, identifier: str) -> list[DecisionEvent]:
+        self.get(identifier)  # not found, for an audience that may not see it
+        return self.store.history(identifier)

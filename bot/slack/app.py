@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,26 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.assistant.skills import Skills
-from bot.decisions.desk import DecisionDesk
-from bot.errors import CityBridgeError
+from bot import verbs
+from bot.dispatch import Dispatcher, OfficerNotice, Outcome
+from bot.errors import CityBridgeError, InputError
+from bot.request import Place, Request
+from bot.services import Services
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.slack import decision_blocks as cards
+from bot.slack.audience import AudienceResolver
 from bot.slack.blocks import HomeStats
-from bot.slack.decisions import NOT_SET_UP, decisions_reply, register_decisions
+from bot.slack.decisions import register_decisions
 from bot.store import EventLedger
+from bot.verbs import SlackContext
 from ingest.documents import LoadError, Section
 from ingest.loaders import UnsupportedFileError, load_file
 from ingest.records import RecordColumns
-from knowledge.index import KnowledgeIndex
+from knowledge.visibility import PUBLIC, Audience
 
 logger = logging.getLogger(__name__)
 
-VERBS = ("ask", "gov", "tech", "plain", "review", "lessons", "decide", "decisions", "help")
 SHORTCUTS = {  # message shortcut callback id → verb (declared in the app manifest)
     "citybridge_explain_gov": "gov",
     "citybridge_explain_tech": "tech",
@@ -39,52 +41,11 @@ SHORTCUTS = {  # message shortcut callback id → verb (declared in the app mani
 }
 WORKING = "hourglass_flowing_sand"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-SORRY = "Something went wrong on our side while answering."
-SORRY_HINT = "Try again in a minute. If it keeps failing, tell the CityBridge admins (the details are in the log)."
 
 
 def parse_request(text: str, *, strict: bool = False) -> tuple[str, str]:
-    """``(verb, rest)``; nothing at all asks for help. Text without a known verb is a question, except
-    for the slash command (``strict``), where an unknown verb gets the help."""
-    cleaned = _MENTION.sub("", text or "").strip()
-    if not cleaned:
-        return "help", ""
-    first, _, rest = cleaned.partition(" ")
-    verb = first.lower().rstrip(":")
-    if verb in VERBS:
-        return verb, rest.strip()
-    if verb in ("summarize", "summary", "summarise"):
-        return "plain", rest.strip()
-    return ("help", "") if strict else ("ask", cleaned)
-
-
-def answer(
-    skills: Skills, verb: str, text: str, *, command: str, request_id: str, sections: list[Section] | None = None
-) -> blocks.SlackMessage:
-    """Run one request through the skills and render it; errors become a short reason with a way forward.
-
-    ``sections`` carries a shared document's structure, so summaries work section by section.
-    """
-    if verb == "help" or (verb != "ask" and not text):
-        return blocks.help_message(command)
-    try:
-        if verb == "gov":
-            return blocks.gov_message(skills.to_gov(text), request_id=request_id)
-        if verb == "tech":
-            return blocks.tech_message(skills.to_tech(text), request_id=request_id)
-        if verb == "plain":
-            summary = skills.summarize(sections or [Section((), text)])
-            return blocks.summary_message(summary, request_id=request_id)
-        if verb == "review":
-            return blocks.review_message(skills.review(text), request_id=request_id)
-        if verb == "lessons":
-            return blocks.lessons_message(skills.lessons(text), request_id=request_id)
-        return blocks.answer_message(skills.ask(text), request_id=request_id)
-    except CityBridgeError as exc:
-        return blocks.error_message(str(exc))
-    except Exception:
-        logger.exception("request %s failed", request_id)
-        return blocks.error_message(SORRY, SORRY_HINT)
+    """``(verb, rest)`` from a message, mentions removed (see :func:`bot.verbs.split`)."""
+    return verbs.split(_MENTION.sub("", text or ""), strict=strict)
 
 
 def thread_question(client: WebClient, channel: str, thread_ts: str, current_ts: str, text: str) -> str:
@@ -105,26 +66,17 @@ def thread_question(client: WebClient, channel: str, thread_ts: str, current_ts:
     return f"{earlier[-1]} {text}".strip() if earlier else text
 
 
-def answer_file(
-    skills: Skills, verb: str, file: dict[str, Any], data: bytes, *, command: str, request_id: str
-) -> blocks.SlackMessage:
-    """A shared file read like any ingested document, then handled by the verb asked for (default: plain)."""
+def read_shared_file(file: dict[str, Any], data: bytes) -> tuple[list[Section], str]:
+    """A shared file read like any ingested document: its sections, or why it cannot be used."""
     name = str(file.get("name") or "file")
     try:
         documents = load_file(Path(name), name, data, RecordColumns())
     except UnsupportedFileError:
-        return blocks.error_message(
-            f"I can't read {name}: that file type isn't supported.",
-            "Share a PDF, DOCX, Markdown, HTML or plain-text file.",
-        )
+        return [], f"I can't read {name}: that file type isn't supported."
     except LoadError as exc:
-        return blocks.error_message(f"I couldn't read {name}: {exc}.", "Check the file opens on your computer.")
+        return [], f"I couldn't read {name}: {exc}."
     sections = [section for document in documents for section in document.sections]
-    if not sections:
-        return blocks.error_message(f"{name} has no text I can read.", "Scanned PDFs need text (OCR) first.")
-    verb = verb if verb in ("gov", "tech", "review") else "plain"
-    text = "\n\n".join(s.text for s in sections)
-    return answer(skills, verb, text, command=command, request_id=request_id, sections=sections)
+    return sections, "" if sections else f"{name} has no text I can read (scanned PDFs need OCR first)."
 
 
 def download(client: WebClient, file_id: str, max_bytes: int) -> tuple[dict[str, Any], bytes | None, str]:
@@ -144,14 +96,8 @@ def download(client: WebClient, file_id: str, max_bytes: int) -> tuple[dict[str,
     return info, response.content, ""
 
 
-def build_app(
-    settings: Settings,
-    skills: Callable[[], Skills],
-    ledger: EventLedger,
-    stats: Callable[[], HomeStats],
-    decisions: Callable[[], DecisionDesk] | None = None,
-) -> App:
-    """The bolt app; ``skills``, ``stats`` and ``decisions`` are called when needed so that startup stays fast."""
+def build_app(settings: Settings, services: Services, ledger: EventLedger, *, decisions: bool = True) -> App:
+    """The bolt app over ``services``; nothing heavy is built until a request needs it."""
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise CityBridgeError("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run the Slack app.")
     client = WebClient(
@@ -165,7 +111,13 @@ def build_app(
         token_verification_enabled=False,
     )
     app.use(_once_per_event(ledger))
-    _register(app, settings, skills, ledger, stats, decisions)
+    door = SlackDoor(
+        settings,
+        services,
+        AudienceResolver(client, home_teams=settings.slack_home_teams, ttl=settings.audience_cache_seconds),
+        client,
+    )
+    _register(app, door, ledger, decisions=decisions)
     return app
 
 
@@ -174,14 +126,6 @@ def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
     handler = SocketModeHandler(app, app_token)
     handler.connect()  # type: ignore[no-untyped-call]
     return handler
-
-
-def index_stats(index: KnowledgeIndex) -> Callable[[], HomeStats]:
-    def read() -> HomeStats:
-        stats = index.stats()
-        return HomeStats(documents=stats.documents, by_kind=stats.by_kind, chunks=stats.chunks)
-
-    return read
 
 
 def _once_per_event(ledger: EventLedger) -> Callable[..., BoltResponse | None]:
@@ -196,102 +140,203 @@ def _once_per_event(ledger: EventLedger) -> Callable[..., BoltResponse | None]:
     return once
 
 
-def _register(
-    app: App,
-    settings: Settings,
-    skills: Callable[[], Skills],
-    ledger: EventLedger,
-    stats: Callable[[], HomeStats],
-    decisions: Callable[[], DecisionDesk] | None,
-) -> None:
-    command = settings.slash_command
-    decision_handlers = register_decisions(app, settings, skills, decisions) if decisions is not None else None
+class SlackDoor:
+    """Turns what Slack sent into a :class:`Request` and an :class:`Outcome` into a Slack message."""
 
-    def decision_verb(verb: str, text: str) -> blocks.SlackMessage:
-        """``decisions QUERY`` searches the record; ``decide`` needs a form, which only Slack can open."""
-        if decisions is None:
-            return blocks.error_message(NOT_SET_UP)
-        if verb == "decisions":
-            try:
-                desk = decisions()
-            except CityBridgeError as exc:
-                return blocks.error_message(str(exc))
-            return decisions_reply(desk, text, command=command, public_url=settings.public_url)
-        return blocks.error_message(
-            "Logging a decision needs a form.",
-            f"Use _Log as decision_ on the message that settles it, or type `{command} decide`.",
+    def __init__(self, settings: Settings, services: Services, resolver: AudienceResolver, client: WebClient) -> None:
+        self.settings = settings
+        self.services = services
+        self.resolver = resolver
+        self.dispatcher = Dispatcher(services, notify=lambda notice: _tell_officer(client, notice))
+
+    def request(
+        self,
+        body: dict[str, Any],
+        *,
+        user: str,
+        channel: str,
+        text: str,
+        verb: str = "",
+        user_team: str = "",
+        thread_ts: str = "",
+        strict: bool = False,
+        sections: Sequence[Section] = (),
+        file_name: str = "",
+    ) -> Request:
+        team, enterprise = _installation(body)
+        who = self.resolver.who(user, team=team, enterprise=enterprise, user_team=user_team)
+        place = self.resolver.place(channel, team=team, enterprise=enterprise, thread_ts=thread_ts)
+        if body.get("is_ext_shared_channel") and place.ceiling is not None:
+            place = Place(place.channel_id, "shared", PUBLIC, place.thread_ts)  # the event says so: no need to ask
+        if not verb:
+            verb, text = parse_request(text, strict=strict)
+        return Request(who, place, verb, text, sections, file_name, door="slack")
+
+    def audience_of(self, body: dict[str, Any]) -> Audience:
+        user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+        channel = str((body.get("channel") or {}).get("id") or body.get("channel_id") or "")
+        return self.request(body, user=user, channel=channel, text="", verb="help").audience
+
+    def answer(self, request: Request) -> blocks.SlackMessage:
+        return self.render(self.dispatcher.handle(request))
+
+    def render(self, outcome: Outcome) -> blocks.SlackMessage:
+        if outcome.result is not None and outcome.verb is not None:
+            context = SlackContext(outcome.request.request_id, self.settings.slash_command, self.settings.public_url)
+            return outcome.verb.slack(outcome.result, context)
+        if outcome.status == "blocked":
+            return blocks.notice_message(outcome.message)
+        return blocks.error_message(outcome.message, outcome.hint)
+
+    def help(self) -> blocks.SlackMessage:
+        return blocks.help_message([verb.line(self.settings.slash_command) for verb in verbs.available("slack")])
+
+
+def _installation(body: dict[str, Any]) -> tuple[str, str]:
+    """The team and enterprise the app is installed in. In Slack Connect the envelope's ``team_id`` is the
+    *sender's* organisation, so the authorization (or ``context_team_id``) comes first."""
+    authorization = (body.get("authorizations") or [{}])[0] or {}
+    team = (
+        authorization.get("team_id")
+        or body.get("context_team_id")
+        or body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or ""
+    )
+    enterprise = (
+        authorization.get("enterprise_id")
+        or body.get("context_enterprise_id")
+        or body.get("enterprise_id")
+        or (body.get("enterprise") or {}).get("id")
+        or ""
+    )
+    return str(team), str(enterprise)
+
+
+def _tell_officer(client: WebClient, notice: OfficerNotice) -> None:
+    client.chat_postMessage(channel=notice.officer, text=notice.text)
+
+
+def _register(app: App, door: SlackDoor, ledger: EventLedger, *, decisions: bool) -> None:
+    settings, services = door.settings, door.services
+    command = settings.slash_command
+    decision_handlers = (
+        register_decisions(
+            app,
+            settings,
+            lambda: services.skills,
+            lambda audience: services.workspace(audience).decision_desk,
+            door.audience_of,
+        )
+        if decisions
+        else None
+    )
+
+    def post(client: WebClient, channel: str, thread_ts: str | None, message: blocks.SlackMessage) -> None:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+
+    def event_request(body: dict[str, Any], event: dict[str, Any], text: str, **extra: Any) -> Request:
+        return door.request(
+            body,
+            user=str(event.get("user") or ""),
+            channel=str(event.get("channel") or ""),
+            text=text,
+            user_team=str(
+                event.get("user_team") or (event.get("user_profile") or {}).get("team") or event.get("team") or ""
+            ),
+            thread_ts=str(event.get("thread_ts") or ""),
+            **extra,
         )
 
-    def reply_in_thread(event: dict[str, Any], client: WebClient, *, in_thread: bool) -> None:
+    def reply_in_thread(body: dict[str, Any], event: dict[str, Any], client: WebClient, *, in_thread: bool) -> None:
         channel, ts = event["channel"], event["ts"]
         thread_ts = event.get("thread_ts") or (ts if in_thread else None)
-        verb, text = parse_request(event.get("text", ""))
-        if verb == "ask" and event.get("thread_ts"):
-            text = thread_question(client, channel, event["thread_ts"], ts, text)
+        request = event_request(body, event, event.get("text", ""))
+        if request.verb == "ask" and event.get("thread_ts"):
+            request = request.with_text(thread_question(client, channel, event["thread_ts"], ts, request.text))
         _react(client, "reactions_add", channel, ts)
-        if verb in ("decide", "decisions"):
-            message = decision_verb(verb, text)
-        else:
-            message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
         try:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+            post(client, channel, thread_ts, door.help() if request.verb == "help" else door.answer(request))
         finally:
             _react(client, "reactions_remove", channel, ts)
 
-    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("files"):
-            reply_with_files({**event, "thread_ts": event.get("thread_ts") or event["ts"]}, client)
+            reply_with_files(body, {**event, "thread_ts": event.get("thread_ts") or event["ts"]}, client)
         else:
-            reply_in_thread(event, client, in_thread=True)
+            reply_in_thread(body, event, client, in_thread=True)
 
-    def on_message(event: dict[str, Any], client: WebClient) -> None:
+    def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return  # bots, edits and joins are not questions
         in_thread = bool(event.get("thread_ts"))
         if event.get("channel_type") != "im" and not (event.get("subtype") == "file_share" and in_thread):
             return  # channel chatter is for mentions
         if event.get("files"):
-            reply_with_files(event, client)
+            reply_with_files(body, event, client)
         else:
-            reply_in_thread(event, client, in_thread=False)
+            reply_in_thread(body, event, client, in_thread=False)
 
-    def reply_with_files(event: dict[str, Any], client: WebClient) -> None:
+    def reply_with_files(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         channel, ts = event["channel"], event["ts"]
         verb, _ = parse_request(event.get("text", ""))
+        verb = verb if verb in ("gov", "tech", "review") else "plain"
         _react(client, "reactions_add", channel, ts)
         try:
             for file in event.get("files", [])[:3]:
-                request_id = str(uuid.uuid4())
-                try:
-                    info, data, problem = download(client, str(file.get("id")), int(settings.max_upload_mb * 1024**2))
-                except (SlackApiError, httpx.HTTPError) as exc:
-                    logger.warning("could not fetch file %s: %s", file.get("id"), type(exc).__name__)
-                    info, data, problem = {}, None, "I couldn't fetch that file from Slack."
-                if data is None:
-                    message = blocks.error_message(problem, "Share a smaller file, or paste the part you need.")
-                else:
-                    message = answer_file(skills(), verb, info, data, command=command, request_id=request_id)
-                client.chat_postMessage(
-                    channel=channel, thread_ts=event.get("thread_ts"), text=message.text, blocks=message.blocks
-                )
+                message = file_reply(body, event, client, file, verb)
+                post(client, channel, event.get("thread_ts"), message)
         finally:
             _react(client, "reactions_remove", channel, ts)
 
-    def on_shortcut(body: dict[str, Any], respond: Respond) -> None:
-        verb = SHORTCUTS.get(str(body.get("callback_id")), "plain")
-        text = str(body.get("message", {}).get("text", ""))
-        message = answer(skills(), verb, _MENTION.sub("", text).strip(), command=command, request_id=str(uuid.uuid4()))
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+    def file_reply(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, file: dict[str, Any], verb: str
+    ) -> blocks.SlackMessage:
+        try:
+            info, data, problem = download(client, str(file.get("id")), int(settings.max_upload_mb * 1024**2))
+        except (SlackApiError, httpx.HTTPError) as exc:
+            logger.warning("could not fetch file %s: %s", file.get("id"), type(exc).__name__)
+            info, data, problem = {}, None, "I couldn't fetch that file from Slack."
+        name = str(info.get("name") or file.get("name") or "file")
+        sections, unreadable = read_shared_file(info, data) if data is not None else ([], "")
+        request = event_request(body, event, "", verb=verb, sections=sections, file_name=name)
+        if data is None or unreadable:
+            reason = problem or unreadable
+            hint = (
+                "Share a smaller file, or paste the part you need."
+                if problem
+                else ("Share a PDF, DOCX, Markdown, HTML or plain-text file that opens on your computer.")
+            )
+            return door.render(door.dispatcher.refuse(request, InputError(reason, hint)))
+        return door.answer(request)
 
-    def on_home(event: dict[str, Any], client: WebClient) -> None:
+    def on_shortcut(body: dict[str, Any], respond: Respond) -> None:
+        message = body.get("message") or {}
+        request = door.request(
+            body,
+            user=str((body.get("user") or {}).get("id") or ""),
+            channel=str((body.get("channel") or {}).get("id") or ""),
+            text=_MENTION.sub("", str(message.get("text", ""))).strip(),
+            verb=SHORTCUTS.get(str(body.get("callback_id")), "plain"),
+            user_team=str((body.get("user") or {}).get("team_id") or ""),
+        )
+        reply = door.answer(request)
+        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+    def on_home(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        team, enterprise = _installation(body)
+        audience = door.resolver.who(str(event.get("user") or ""), team=team, enterprise=enterprise).audience
+        workspace = services.workspace(audience)
         recent: list[Any] = []
-        if decisions is not None:
+        if decisions:
             try:
-                recent = cards.recent_decisions_blocks(decisions().recent(5), public_url=settings.public_url)
+                recent = cards.recent_decisions_blocks(workspace.decisions.recent(5), public_url=settings.public_url)
             except CityBridgeError as exc:
                 recent = [blocks.context(f"Recent decisions are unavailable: {exc}")]
-        view = blocks.home_view(command, stats(), recent)
-        client.views_publish(user_id=event["user"], view=view)
+        stats = workspace.index.stats()
+        home = HomeStats(documents=stats.documents, by_kind=stats.by_kind, chunks=stats.chunks)
+        lines = [verb.line(command) for verb in verbs.available("slack")]
+        client.views_publish(user_id=event["user"], view=blocks.home_view(lines, home, recent))
 
     def ack_event(ack: Ack) -> None:
         ack()
@@ -299,7 +344,7 @@ def _register(
     def ack_command(ack: Ack, body: dict[str, Any]) -> None:
         verb, _ = parse_request(body.get("text", ""), strict=True)
         if verb == "help":
-            message = blocks.help_message(command)
+            message = door.help()
             ack(text=message.text, blocks=message.blocks)
         elif verb == "decide" and decision_handlers is not None:
             ack()  # the form opens in a moment
@@ -307,16 +352,19 @@ def _register(
             ack(text=":hourglass_flowing_sand: Working on it…")
 
     def run_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        verb, text = parse_request(body.get("text", ""), strict=True)
-        if verb == "help":
+        request = door.request(
+            body,
+            user=str(body.get("user_id") or ""),
+            channel=str(body.get("channel_id") or ""),
+            text=str(body.get("text") or ""),
+            strict=True,
+        )
+        if request.verb == "help":
             return
-        if verb == "decide" and decision_handlers is not None:
-            decision_handlers.from_command(body, client, title=text)
+        if request.verb == "decide" and decision_handlers is not None:
+            decision_handlers.from_command(body, client, title=request.text)
             return
-        if verb in ("decide", "decisions"):
-            message = decision_verb(verb, text)
-        else:
-            message = answer(skills(), verb, text, command=command, request_id=str(uuid.uuid4()))
+        message = door.answer(request)
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
 
     def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

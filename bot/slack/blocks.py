@@ -26,6 +26,8 @@ from bot.assistant.results import (
     LessonCard,
     LessonsResult,
     ReviewResult,
+    SearchResult,
+    StatsResult,
     SummaryResult,
     TranslateGovResult,
     TranslateTechResult,
@@ -224,7 +226,7 @@ class HomeStats(BaseModel):
     chunks: int
 
 
-def home_view(command: str, stats: HomeStats, decisions: Sequence[Block] = ()) -> dict[str, object]:
+def home_view(verbs: Sequence[tuple[str, str]], stats: HomeStats, decisions: Sequence[Block] = ()) -> dict[str, object]:
     """The App Home tab: what CityBridge can do, recent decisions and what it knows."""
     kinds = ", ".join(f"{count:,} {kind}" for kind, count in stats.by_kind.items()) or "nothing yet"
     body: list[Block] = [
@@ -235,7 +237,7 @@ def home_view(command: str, stats: HomeStats, decisions: Sequence[Block] = ()) -
         ),
         DividerBlock(),
         *decisions,
-        *help_message(command).blocks_as_objects(),
+        *help_message(verbs).blocks_as_objects(),
         DividerBlock(),
         section(f"*Knowledge base*: {stats.documents:,} documents ({kinds}); {stats.chunks:,} passages indexed."),
         context(
@@ -246,17 +248,30 @@ def home_view(command: str, stats: HomeStats, decisions: Sequence[Block] = ()) -
     return {"type": "home", "blocks": [block.to_dict() for block in body[:MAX_VIEW_BLOCKS]]}
 
 
-def help_message(command: str) -> SlackMessage:
-    lines = [
-        f"`{command} ask QUESTION` answers from the knowledge base, with sources",
-        f"`{command} gov TEXT` explains a vendor proposal in government terms",
-        f"`{command} tech TEXT` turns a government requirement into technical requirements",
-        f"`{command} plain TEXT` gives a plain-language summary that keeps every key fact",
-        f"`{command} review TEXT` checks a proposal against the partnership checklist",
-        f"`{command} lessons TOPIC` searches the lessons-learned archive",
-        f"`{command} decide [TITLE]` logs a decision from this channel's conversation (a form opens)",
-        f"`{command} decisions [QUERY]` searches the decision record",
-        f"`{command} help` shows this list",
-        "You can also mention me in a thread, send me a DM, or share a file with me and say “summarize”.",
-    ]
+def help_message(verbs: Sequence[tuple[str, str]]) -> SlackMessage:
+    """Help from the verb registry: ``(usage, what it does)`` pairs."""
+    lines = [f"`{usage}` {what[:1].lower() + what[1:]}" for usage, what in verbs]
+    lines.append("You can also mention me in a thread, send me a DM, or share a file with me and say “summarize”.")
     return finish([header("What CityBridge can do"), *sections(lines)], "CityBridge help")
+
+
+def search_message(result: SearchResult) -> SlackMessage:
+    """The matching documents, numbered, each with its section and a line of its text."""
+    if not result.hits:
+        return finish([section(f"No documents match “{escape(result.query)}”.")], "No documents match.")
+    lines = [
+        f"*{number}.* {citation_line(Citation.from_hit(number, hit))}\n>{escape(truncate(hit.text, 200))}"
+        for number, hit in enumerate(result.hits, start=1)
+    ]
+    return finish([header(truncate(f"Documents for “{result.query}”", MAX_HEADER_CHARS)), *sections(lines)], lines[0])
+
+
+def stats_message(result: StatsResult) -> SlackMessage:
+    kinds = ", ".join(f"{count} {kind}" for kind, count in result.by_kind.items())
+    text = f"{result.documents} documents ({kinds}) in {result.chunks} passages."
+    return finish([section(text)], text)
+
+
+def notice_message(text: str) -> SlackMessage:
+    """A reviewed notice sent as is (the procurement blackout's reply)."""
+    return finish([section(f":scales: {escape(text)}")], text)

@@ -106,6 +106,12 @@ def notice_modal(text: str, *, title: str = "", closable: bool = True) -> dict[s
     return view.to_dict()
 
 
+VISIBILITY_OPTIONS = {
+    "internal": Option(value="internal", label="City staff only"),
+    "public": Option(value="public", label="Public"),
+}
+
+
 def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], *, today: str) -> dict[str, Any]:
     """The form, prefilled; ``metadata`` (channel, thread, permalink, sources) rides along to the submission."""
     sources = list(suggestion.sources)[:MAX_SOURCE_OPTIONS]
@@ -131,6 +137,16 @@ def decision_modal(suggestion: DecisionSuggestion, metadata: Mapping[str, Any], 
                 action_id="value",
                 options=[Option(value="proposed", label="Proposed"), Option(value="accepted", label="Accepted")],
                 initial_option=Option(value=suggestion.status, label=suggestion.status.capitalize()),
+            ),
+        ),
+        InputBlock(
+            block_id="visibility",
+            label="Who may see it",
+            hint="Public decisions appear on the public pages and to vendors in shared channels.",
+            element=StaticSelectElement(
+                action_id="value",
+                options=list(VISIBILITY_OPTIONS.values()),
+                initial_option=VISIBILITY_OPTIONS.get(suggestion.visibility, VISIBILITY_OPTIONS["internal"]),
             ),
         ),
         InputBlock(
@@ -226,12 +242,14 @@ def form_values(state: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[s
     chosen = {str(o.get("value")) for o in field("sources").get("selected_options") or []}
     known = [SourceRef.model_validate(s) for s in metadata.get("sources", []) if isinstance(s, dict)]
     status = (field("status").get("selected_option") or {}).get("value") or "proposed"
+    visibility = (field("visibility").get("selected_option") or {}).get("value") or "internal"
     return {
         "title": field("title").get("value") or "",
         "decision": field("decision").get("value") or "",
         "context": field("context").get("value") or "",
         "options": [line.strip(" -•\t") for line in (field("options").get("value") or "").splitlines() if line.strip()],
         "status": status,
+        "visibility": visibility,
         "decided_by": field("decided_by").get("selected_user") or "",
         "participants": list(field("participants").get("selected_users") or []),
         "date": field("date").get("selected_date") or "",
@@ -245,7 +263,7 @@ def form_values(state: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[s
 def form_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """pydantic errors as Slack's ``response_action: errors`` (block id → message)."""
     shown: dict[str, str] = {}
-    blocks = {"title", "decision", "context", "options", "tags", "date", "status"}
+    blocks = {"title", "decision", "context", "options", "tags", "date", "status", "visibility"}
     for error in errors:
         loc = error.get("loc") or ("title",)
         block = str(loc[0]) if str(loc[0]) in blocks else "title"

@@ -29,6 +29,7 @@ from bot.errors import CityBridgeError
 from bot.settings import Settings
 from bot.slack import decision_blocks as cards
 from bot.slack.blocks import SlackMessage, error_message
+from knowledge.visibility import STAFF, Audience
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,19 @@ VERB_DECISIONS = "decisions"
 NOT_SET_UP = "The decision record is not set up on this server."
 
 
+AudienceOf = Callable[[dict[str, Any]], Audience]
+
+
 def register_decisions(
-    app: App, settings: Settings, skills: Callable[[], Skills], desk: Callable[[], DecisionDesk]
+    app: App,
+    settings: Settings,
+    skills: Callable[[], Skills],
+    desk: Callable[[Audience], DecisionDesk],
+    audience_of: AudienceOf,
 ) -> DecisionHandlers:
-    """Listeners for the shortcut, the form, the card buttons and the supersede form."""
-    handler = DecisionHandlers(settings, skills, desk)
+    """Listeners for the shortcut, the form, the card buttons and the supersede form. ``audience_of`` says
+    who may read what a form suggests (the person, capped by the channel it was opened in)."""
+    handler = DecisionHandlers(settings, skills, desk, audience_of)
     app.shortcut(cards.LOG_DECISION)(ack=_ack, lazy=[handler.from_message])
     app.view(cards.DECISION_MODAL)(handler.submit)
     app.view(cards.SUPERSEDE_MODAL)(handler.submit_supersede)
@@ -59,10 +68,17 @@ def _ack(ack: Ack) -> None:
 
 
 class DecisionHandlers:
-    def __init__(self, settings: Settings, skills: Callable[[], Skills], desk: Callable[[], DecisionDesk]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        skills: Callable[[], Skills],
+        desk: Callable[[Audience], DecisionDesk],
+        audience_of: AudienceOf,
+    ) -> None:
         self._settings = settings
         self._skills = skills
-        self._desk = desk
+        self._desk_for = desk
+        self._audience_of = audience_of
         self._names = SlackNames()
 
     # -- opening the form ---------------------------------------------------------------------------
@@ -79,7 +95,7 @@ class DecisionHandlers:
         messages, notice = read_thread(client, channel, thread_ts, fallback=message)
         permalink = permalink_of(client, channel, thread_ts)
         metadata = {"channel": channel, "thread_ts": thread_ts, "permalink": permalink}
-        self._fill_form(client, opened, messages, focus, metadata, notice=notice)
+        self._fill_form(client, opened, messages, focus, metadata, self._audience_of(body), notice=notice)
 
     def from_command(self, body: dict[str, Any], client: WebClient, title: str) -> None:
         """``/citybridge decide [TITLE]``: the channel's recent messages are the draft's source."""
@@ -89,7 +105,7 @@ class DecisionHandlers:
             return
         messages, notice = read_channel(client, channel)
         metadata = {"channel": channel, "thread_ts": "", "permalink": ""}
-        self._fill_form(client, opened, messages, "", metadata, notice=notice, title=title)
+        self._fill_form(client, opened, messages, "", metadata, self._audience_of(body), notice=notice, title=title)
 
     def _open_form(self, client: WebClient, body: dict[str, Any], channel: str) -> dict[str, Any] | None:
         """The form opens at once (a trigger_id lasts 3 seconds); if Slack refuses, the person is told."""
@@ -115,6 +131,7 @@ class DecisionHandlers:
         messages: list[ThreadMessage],
         focus: str,
         metadata: dict[str, Any],
+        audience: Audience,
         *,
         notice: str = "",
         title: str = "",
@@ -127,8 +144,10 @@ class DecisionHandlers:
         if title:
             suggestion = suggestion.model_copy(update={"title": title})
         text = " ".join([suggestion.title, suggestion.decision, suggestion.context])
-        sources, strong = self._desk().suggest_sources(text)
+        sources, strong = self._desk_for(audience).suggest_sources(text)  # only what the channel may see
         updates: dict[str, Any] = {"sources": sources, "preselected": strong}
+        if self._settings.decision_visibility in ("internal", "public"):
+            updates["visibility"] = self._settings.decision_visibility
         if notice:
             updates["notice"] = " ".join(x for x in (notice, suggestion.notice) if x)
         suggestion = suggestion.model_copy(update=updates)
@@ -151,7 +170,9 @@ class DecisionHandlers:
         people = [draft.decided_by, *draft.participants, user]
         draft = draft.model_copy(update={"names": self._names.resolve(client, people)})
         try:
-            decision = self._desk().add(draft, actor=self._names.actor(client, user), key=f"slack-view:{view['id']}")
+            decision = self._desk_for(STAFF).add(
+                draft, actor=self._names.actor(client, user), key=f"slack-view:{view['id']}"
+            )
         except CityBridgeError as exc:  # an unreachable database (after retries), or a refused input
             self._not_saved(client, view["id"], user, draft, metadata, str(exc))
             return
@@ -177,7 +198,7 @@ class DecisionHandlers:
                 posted = client.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, text=card.text, blocks=card.blocks, unfurl_links=False
                 )
-                self._desk().remember_card(decision.id, str(posted["channel"]), str(posted["ts"]))
+                self._desk_for(STAFF).remember_card(decision.id, str(posted["channel"]), str(posted["ts"]))
             except SlackApiError as exc:
                 error = exc.response.get("error")
                 logger.warning("could not post %s to %s: %s", decision.id, channel, error)
@@ -226,7 +247,7 @@ class DecisionHandlers:
         if not self._allowed(client, body, user):
             return
         try:
-            decision = self._desk().set_status(identifier, status, actor=self._names.actor(client, user))
+            decision = self._desk_for(STAFF).set_status(identifier, status, actor=self._names.actor(client, user))
         except CityBridgeError as exc:
             self._tell(client, body, user, f"{identifier} was not changed: {exc}")
             return
@@ -239,7 +260,7 @@ class DecisionHandlers:
         if not self._allowed(client, body, user):
             return
         try:
-            decision = self._desk().store.get(str(action.get("value", "")))
+            decision = self._desk_for(STAFF).store.get(str(action.get("value", "")))
         except CityBridgeError as exc:
             self._tell(client, body, user, str(exc))
             return
@@ -269,10 +290,12 @@ class DecisionHandlers:
             view=cards.notice_modal(f"Superseding {old}…", title=cards.SUPERSEDE_TITLE, closable=False),
         )
         try:
-            old_decision, new_decision = self._desk().supersede(old, replacement, actor=self._names.actor(client, user))
+            old_decision, new_decision = self._desk_for(STAFF).supersede(
+                old, replacement, actor=self._names.actor(client, user)
+            )
         except CityBridgeError as exc:
             try:
-                current = self._desk().store.get(old)
+                current = self._desk_for(STAFF).store.get(old)
                 again = cards.supersede_modal(current, metadata, problem=f"{exc} Nothing was changed.")
             except CityBridgeError:
                 again = cards.notice_modal(f":warning: {exc} Nothing was changed.", title=cards.SUPERSEDE_TITLE)
@@ -307,7 +330,7 @@ class DecisionHandlers:
     def _refresh(self, client: WebClient, decision: Decision, body: dict[str, Any] | None, *, note: str) -> None:
         """Every copy of the card shows the new state (and the one that was clicked, even if not remembered)."""
         card = cards.decision_card(decision, public_url=self._settings.public_url, note=note)
-        places = set(self._desk().cards(decision.id))
+        places = set(self._desk_for(STAFF).cards(decision.id))
         container = (body or {}).get("container", {})
         if container.get("type") == "message" and not container.get("is_ephemeral"):
             places.add((str(container.get("channel_id")), str(container.get("message_ts"))))
@@ -403,13 +426,3 @@ def _humans(messages: list[dict[str, Any]]) -> list[ThreadMessage]:
         for m in messages
         if not m.get("bot_id") and m.get("subtype") in (None, "thread_broadcast") and m.get("text")
     ]
-
-
-def decisions_reply(desk: DecisionDesk, query: str, *, command: str, public_url: str) -> SlackMessage:
-    """``/citybridge decisions [QUERY]``."""
-    try:
-        found = desk.store.search(query) if query.strip() else desk.recent(15)
-    except CityBridgeError as exc:
-        return error_message(str(exc))
-    newest_first = sorted(found, key=lambda d: d.number, reverse=True)
-    return cards.decisions_message(newest_first, query=query.strip(), command=command, public_url=public_url)

@@ -21,9 +21,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.decisions.models import STATUSES, Decision, DecisionEvent, decision_id
-from bot.decisions.store import DecisionNotFoundError, DecisionStore, matching
+from bot.decisions.store import DecisionNotFoundError, DecisionStore, DecisionView, matching
 from bot.store import DatabaseUnavailableError
 from bot.web.pages import base_path, render, safe_href, utc
+from knowledge.visibility import PUBLIC
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ class DecisionPages:
     """The routes and error pages, with the store and templates they need passed in."""
 
     def __init__(self, store: DecisionStore | None, *, templates: Environment, public_url: str = "") -> None:
-        self._store = store
+        # residents, vendors and anyone else read these pages: public decisions only, filtered in every query
+        self._store = DecisionView(store, PUBLIC) if store is not None else None
         self._templates = templates
         self._public_url = (safe_href(public_url) or "").rstrip("/")
 
@@ -245,7 +247,7 @@ class DecisionPages:
             canonical = f"{self._public_url}/decisions"
         return render(self._templates, request, name, status_code=status_code, canonical=canonical, **context)
 
-    def _require_store(self) -> DecisionStore:
+    def _require_store(self) -> DecisionView:
         if self._store is None:
             raise _UnavailableError(NOT_CONFIGURED)
         return self._store

@@ -94,6 +94,8 @@ class FakeSlack:
       (a channel with no entry answers ``not_in_channel``).
     * ``files[file_id]`` — ``{"name", "mimetype", "size", "content": bytes, ...}`` for files.info and downloads.
     * ``users[user_id]`` / ``channels[channel_id]`` — fields merged over generated users.info / conversations.info.
+    * ``members[channel_id]`` — who conversations.members lists (default: ``W111`` and the bot);
+      ``usergroups[group_id]`` — the user ids usergroups.list reports for each user group.
     * ``fail[method] = "error"`` answers ``{"ok": false, "error": ...}`` (``"ratelimited"`` answers HTTP 429);
       ``delay[method] = seconds`` stalls the answer. Both also take ``"response_url"`` and ``"file_download"``.
     * ``token``: when set, only this exact bot token is accepted (others get ``invalid_auth``); by default any
@@ -114,6 +116,8 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # what the bot posted, as updated
     reactions: set[tuple[str, str, str]] = field(default_factory=set)  # (channel, ts, name) the bot added
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # opened/published views by id
@@ -277,6 +281,8 @@ class FakeSlack:
             "conversations.history": self._history,
             "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info,
+            "conversations.members": self._members,
+            "usergroups.list": self._usergroups,
             "reactions.add": self._reaction_add,
             "reactions.remove": self._reaction_remove,
             "users.info": self._user_info,
@@ -455,6 +461,22 @@ class FakeSlack:
             )
         channel.update(self.channels.get(channel_id, {}))
         return {"ok": True, "channel": channel}
+
+    def _members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(params.get("channel") or "")
+        if not channel_id:
+            return _error("channel_not_found")
+        members = self.members.get(channel_id, ["W111", self.bot_user_id])
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
+    def _usergroups(self, params: dict[str, Any]) -> dict[str, Any]:
+        with_users = str(params.get("include_users", "")).lower() in ("1", "true")
+        groups = [
+            {"id": gid, "team_id": self.team_id, "handle": gid.lower(), "is_usergroup": True}
+            | ({"users": users, "user_count": len(users)} if with_users else {})
+            for gid, users in self.usergroups.items()
+        ]
+        return {"ok": True, "usergroups": groups}
 
     def _reaction_target(self, params: dict[str, Any]) -> tuple[str, str, str] | dict[str, Any]:
         channel, ts, name = (str(params.get(key) or "") for key in ("channel", "timestamp", "name"))

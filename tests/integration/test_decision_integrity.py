@@ -37,7 +37,7 @@ PER_WRITER = 200
 RACED = 24  # DEC-0001..DEC-0024: every writer tries to accept (even workers) or reject (odd) each of them at once
 OWN_ACCEPT_EVERY = 20  # each writer also accepts every 20th decision it wrote (past the raced ones)
 PROCESS_TIMEOUT = 240
-HEAD = "0003"
+HEAD = "0004"
 
 
 def draft(title: str) -> DecisionDraft:

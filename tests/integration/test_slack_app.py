@@ -19,9 +19,10 @@ from pydantic import SecretStr
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.app import build_app, index_stats
+from bot.slack.app import build_app
 from bot.store import EventLedger, build_engine
 from bot.web.app import build_web_app
+from tests.conftest import make_services
 from tests.fakes.http import free_port, serve_app, wait_until_healthy
 from tests.fakes.slack_api import FakeSlack, load_payload, serve, sign
 
@@ -34,21 +35,34 @@ class Running:
     fake: FakeSlack
 
 
-@contextmanager
-def _started(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Iterator[Running]:
-    settings = Settings(
-        home=library.settings.home,
+def slack_services(library: Services, fake: FakeSlack, database: str, skills: Any = None, **settings: Any) -> Services:
+    """Services for a Slack app on the library's index and model, with their own database."""
+    services = make_services(
+        library.settings.home,
+        library.embedder,
         slack_bot_token=SecretStr("xoxb-test"),
         slack_signing_secret=SecretStr(SECRET),
         slack_api_url=f"{fake.url}/api/",
         database_url=database,
+        **settings,
     )
-    bolt = build_app(
-        settings,
-        lambda: skills or library.skills,
-        EventLedger(build_engine(settings.database)),
-        index_stats(library.index),
-    )
+    services.__dict__["index"] = library.index
+    if skills is not None:  # every audience's workspace gets these skills
+        build = services.workspace
+
+        def workspace(audience: Any) -> Any:
+            found = build(audience)
+            found.__dict__["skills"] = skills
+            return found
+
+        services.workspace = workspace  # type: ignore[method-assign]
+    return services
+
+
+@contextmanager
+def _started(library: Services, fake: FakeSlack, database: str, skills: Any = None) -> Iterator[Running]:
+    services = slack_services(library, fake, database, skills)
+    bolt = build_app(services.settings, services, EventLedger(services.engine))
     with serve_app(build_web_app(bolt, ready=lambda: True)) as url:
         yield Running(url, fake)
 
@@ -437,9 +451,8 @@ def test_socket_mode_receives_events_acks_them_and_answers(library: Services, tm
             slack_api_url=f"{fake.url}/api/",
             database_url=f"sqlite:///{tmp_path / 's.sqlite3'}",
         )
-        bolt = build_app(
-            settings, lambda: library.skills, EventLedger(build_engine(settings.database)), index_stats(library.index)
-        )
+        services = slack_services(library, fake, settings.database_url, slack_app_token=SecretStr("xapp-test"))
+        bolt = build_app(services.settings, services, EventLedger(build_engine(settings.database)))
         handler = start_socket_mode(bolt, "xapp-test")
         try:
             [call] = fake.wait_for("chat.postMessage", timeout=60)

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from bot.decisions.store import DecisionStore
 from bot.services import Services
-from bot.slack.app import build_app, index_stats
+from bot.slack.app import build_app
 from bot.slack.decision_blocks import ACCEPT, DECISION_MODAL, LOG_DECISION, SUPERSEDE, SUPERSEDE_MODAL
 from bot.store import EventLedger
 from bot.web.app import build_web_app
@@ -117,13 +117,7 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
         )
         stack.callback(services.close)
         settings = services.settings
-        bolt = build_app(
-            settings,
-            lambda: services.skills,
-            EventLedger(services.engine),
-            index_stats(services.index),
-            lambda: services.decision_desk,
-        )
+        bolt = build_app(settings, services, EventLedger(services.engine))
         web = build_web_app(bolt, ready=lambda: True, decisions=services.decisions, public_url=settings.public_url)
         url = stack.enter_context(serve_app(web, port=port))  # stops before services close (LIFO)
         yield Running(url, fake, services, services.decisions, database_url, forwarder)
@@ -164,7 +158,8 @@ def initial_state(form: dict[str, Any], **edits: str) -> dict[str, Any]:
         if kind == "plain_text_input":
             state = {"type": kind, "value": edits.get(block_id, element.get("initial_value"))}
         elif kind == "static_select":
-            state = {"type": kind, "selected_option": element.get("initial_option")}
+            chosen = [o for o in element["options"] if o["value"] == edits.get(block_id)]
+            state = {"type": kind, "selected_option": chosen[0] if chosen else element.get("initial_option")}
         elif kind == "users_select":
             state = {"type": kind, "selected_user": element.get("initial_user")}
         elif kind == "multi_users_select":
@@ -222,8 +217,14 @@ def test_a_decision_logged_from_a_thread_appears_everywhere(running: Running, tm
     metadata = json.loads(form["private_metadata"])
     assert metadata["permalink"].endswith("/archives/C111/p1700000000000100") and metadata["thread_ts"] == THREAD
 
+    visibility = next(b for b in form["blocks"] if b["block_id"] == "visibility")["element"]
+    assert visibility["initial_option"]["value"] == "internal"  # the record fails closed
     response = submit(
-        running, form, title="Store body-camera video in the vendor's US-region cloud", tags="body cameras, storage"
+        running,
+        form,
+        title="Store body-camera video in the vendor's US-region cloud",
+        tags="body cameras, storage",
+        visibility="public",  # this one is for everyone: the public page, vendors in shared channels
     )
     ack = response.json()
     assert ack["response_action"] == "update" and "Saving" in json.dumps(ack["view"]) and not check_view(ack["view"])

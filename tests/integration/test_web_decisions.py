@@ -24,12 +24,15 @@ from tests.fakes.http import serve_app
 EVIL_TITLE = "<script>alert('x')</script> Replace the fax machines & pagers"
 PERMALINK = "https://portalder.slack.com/archives/C111/p1595926230009600"
 NEWEST_FIRST = ["DEC-0002", "DEC-0003", "DEC-0001", "DEC-0004"]
+INTERNAL_CANARY = "canary-ceiling-7d3f"
 
 
 def seed(store: DecisionStore) -> None:
-    """Four decisions, one superseding another; dates chosen so newest-first differs from id order."""
+    """Four public decisions, one superseding another (dates chosen so newest-first differs from id order),
+    and one internal decision the public pages must never show."""
     store.add(
         DecisionDraft(
+            visibility="public",
             title="Store body-camera video in the city's cloud tenant",
             decision="Use the evidence platform's US-region storage.",
             context="Body-camera footage grows by 40 TB a year.\n\nThe vendor offers hosted storage.",
@@ -44,6 +47,7 @@ def seed(store: DecisionStore) -> None:
     store.set_status("DEC-0001", "accepted", actor="Luis Romero")
     store.add(
         DecisionDraft(
+            visibility="public",
             title="Keep body-camera video on city-owned storage",
             decision="Footage stays in the city's own data centre; the vendor gets read access only.",
             context="The records retention review found the hosted option cannot meet the 7-year hold.",
@@ -67,6 +71,7 @@ def seed(store: DecisionStore) -> None:
     store.supersede("DEC-0001", "DEC-0002", actor="Priya Natarajan")
     store.add(
         DecisionDraft(
+            visibility="public",
             title="Adopt Open311 GeoReport v2 for the new 311 CRM",
             decision="The new 311 CRM must expose Open311 GeoReport v2.",
             date="2024-06-01",
@@ -75,9 +80,19 @@ def seed(store: DecisionStore) -> None:
         actor="Sam Ortiz",
     )
     store.add(
-        DecisionDraft(title=EVIL_TITLE, decision="Keep <b>faxes</b> for now.", date="2023-01-10"), actor="Sam Ortiz"
+        DecisionDraft(title=EVIL_TITLE, decision="Keep <b>faxes</b> for now.", date="2023-01-10", visibility="public"),
+        actor="Sam Ortiz",
     )
     store.set_status("DEC-0004", "rejected", actor="Sam Ortiz")
+    store.add(
+        DecisionDraft(
+            title="Budget ceiling for the 311 CRM: internal",
+            decision=f"Do not exceed the ceiling. {INTERNAL_CANARY}",
+            date="2025-01-01",
+            tags=["311"],
+        ),
+        actor="Sam Ortiz",
+    )
 
 
 @pytest.fixture
@@ -415,3 +430,28 @@ def test_residents_browse_search_and_follow_links_in_chromium(store: DecisionSto
         page.get_by_role("link", name="See all decisions").click()
         expect(page).to_have_url(f"{url}/decisions")
         expect(cards).to_have_count(4)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/decisions",
+        "/decisions?q=311",
+        "/decisions?q=ceiling",
+        "/decisions.json",
+        "/decisions/DEC-0005",
+        "/decisions/DEC-0005.json",
+        "/decisions/5",
+    ],
+)
+def test_an_internal_decision_never_reaches_the_public_pages(client: TestClient, path: str) -> None:
+    """Residents read these pages: an internal decision is not listed, found, counted or shown, and its page
+    is the same 404 as a decision that does not exist."""
+    response = client.get(path)
+    assert INTERNAL_CANARY not in response.text and "Budget ceiling" not in response.text
+    if path.startswith("/decisions/"):  # exactly what a decision that does not exist gets
+        missing = client.get(path.replace("0005", "9999").replace("/5", "/9999"))
+        assert response.status_code == missing.status_code == 404
+        assert response.text.replace("0005", "N").replace("/5", "/N") == missing.text.replace("9999", "N")
+    elif path == "/decisions":
+        assert listed(soup(response)) == NEWEST_FIRST
