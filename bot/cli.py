@@ -614,6 +614,24 @@ def main() -> None:
         sys.exit(130)
     except Exception:
         reference = uuid.uuid4().hex[:8]
-        logging.getLogger(__name__).exception("citybridge failed (reference %s)", reference)
-        errors.print(f"[red]Error:[/red] something went wrong (reference {reference}); the details are in the log.")
+        where = _crash_log(reference)
+        errors.print(f"[red]Error:[/red] something went wrong (reference {reference}); the details are in {where}.")
         sys.exit(1)
+
+
+def _crash_log(reference: str) -> Path:
+    """The traceback goes to a file in the home folder, not to the person's terminal."""
+    home = getattr(state, "settings", None)
+    folder = home.home if home is not None else Path.cwd()
+    path = folder / "citybridge-errors.log"
+    crash = logging.getLogger("citybridge.crash")
+    crash.propagate = False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler, path = logging.StreamHandler(sys.stderr), Path("standard error")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    crash.addHandler(handler)
+    crash.exception("citybridge failed (reference %s)", reference)
+    return path

@@ -45,6 +45,7 @@ _ENUMERATOR = re.compile(r"^\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=[A-Z])")
 _LEAD_IN_MARK = re.compile(r"\s*[:\-—–]\s*$")
 _ITEM_TAIL = re.compile(r"(?:[;,]\s*(?:and|or)?|\.)\s*$", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+_FIGURE = re.compile(r"[$€£]?\d[\d,.]*%?")  # "$2 million" is two words of a sentence, not one
 
 
 def split_units(text: str) -> list[Unit]:
@@ -116,7 +117,7 @@ def is_fragment(unit: Unit | str) -> bool:
     kind = unit.kind if isinstance(unit, Unit) else "prose"
     text = (unit.text if isinstance(unit, Unit) else unit).strip()
     words = _WORD.findall(text)
-    if len(words) < MIN_WORDS or "|" in text:
+    if len(words) + len(_FIGURE.findall(text)) < MIN_WORDS or "|" in text:
         return True
     if kind == "row":
         return ": " not in text  # a row without its column names is debris
