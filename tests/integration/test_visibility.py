@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.settings import LIBRARY_DIR
 from bot.services import Services
+from bot.settings import LIBRARY_DIR
 from knowledge.embeddings import SentenceTransformerEmbedder
 from knowledge.index import open_index
 from knowledge.visibility import PUBLIC, STAFF, Audience, Visibility
