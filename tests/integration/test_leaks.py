@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
+import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -27,6 +31,7 @@ from pydantic import SecretStr
 from bot.decisions.models import DecisionDraft
 from bot.services import Services
 from bot.slack.app import build_app
+from bot.slack.blocks import FEEDBACK_HELPFUL
 from bot.slack.decision_blocks import LOG_DECISION
 from bot.solicitations import Solicitation
 from bot.store import EventLedger
@@ -479,3 +484,58 @@ def test_a_blackout_question_from_a_vendor_goes_to_the_officer_and_staff_still_g
         assert ("W111", "answered", "internal+W111", "dm") in outcomes  # staff, and the groups they are in
         staff_row = next(r for r in audit if r["user_id"] == "W111")
         assert any("memo" in doc for doc in staff_row["cited"]), staff_row
+
+        # feedback points at the answer it rates: the button carries the audited request's id
+        answer_id = re.search(r'"value": "([0-9a-f-]{36})"', answered)
+        assert answer_id and answer_id.group(1) == staff_row["request_id"]
+        rate(app, staff, answer_id.group(1))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not app.services.audit.since(dt.date(2026, 1, 1))[1]["feedback"]:
+            time.sleep(0.1)
+        rated = next(r for r in app.services.audit.since(dt.date(2026, 1, 1)) if r["request_id"] == answer_id.group(1))
+        assert rated["feedback"] == ["W111:helpful"]
+
+
+def rate(app: App, seat: Seat, request_id: str) -> None:
+    payload: dict[str, Any] = json.loads(json.dumps(load_payload("block_actions.json")))
+    payload["user"] = {"id": seat.user, "name": seat.user.lower()}
+    payload["actions"] = [
+        {"action_id": FEEDBACK_HELPFUL, "block_id": f"feedback:{request_id}", "value": request_id, "type": "button"}
+    ]
+    post(app, urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
+
+
+def test_the_cli_answers_as_a_slack_user_would_be_answered(
+    leak_home: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """`ask --as USER_ID` asks Slack who that is, as the app would."""
+    with serve(FakeSlack()) as fake:
+        configure(fake)
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": fake.api_url,
+            "CITYBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        }
+
+        def ask_as(user: str, question: str) -> dict[str, Any]:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot", "--home", str(leak_home), "ask", question, "--as", user, "--json"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=180,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            answer: dict[str, Any] = json.loads(done.stdout)
+            return answer
+
+        weights = "What are the scoring weights for the Kestrel transit data platform?"
+        evaluator = ask_as("U0EVAL", weights)
+        assert "weights.md" in [c["doc_id"] for c in evaluator["citations"]]  # the committee may see its sheet
+        staff = json.dumps(ask_as("W111", weights))
+        assert "weights.md" not in staff and "Osprey Scoring Sheet" not in staff and RESTRICTED not in staff
+        vendor = json.dumps(ask_as("U0VENDOR", ASK))
+        assert INTERNAL not in vendor and "Kestrel Budget Memo" not in vendor
