@@ -17,24 +17,34 @@ PROMPTS_DIR = Path(str(importlib.resources.files("prompts")))
 NOTICES_DIR = PROMPTS_DIR / "notices"
 
 
-class Prompt(BaseModel):
+class _Template(BaseModel):
+    """A reviewed file whose placeholders must be exactly its declared variables."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     version: int = Field(ge=1)
     description: str
     variables: list[str]
+
+    def texts(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _placeholders_match(self) -> _Template:
+        used = {field for text in self.texts() for _, field, _, _ in string.Formatter().parse(text) if field}
+        if used != set(self.variables):
+            kind = type(self).__name__.lower()
+            raise ValueError(f"{kind} {self.name}: placeholders {sorted(used)} != variables {sorted(self.variables)}")
+        return self
+
+
+class Prompt(_Template):
     system: str = Field(min_length=20)
     user: str = Field(min_length=5)
 
-    @model_validator(mode="after")
-    def _placeholders_match(self) -> Prompt:
-        used = {
-            field for text in (self.system, self.user) for _, field, _, _ in string.Formatter().parse(text) if field
-        }
-        if used != set(self.variables):
-            raise ValueError(f"prompt {self.name}: placeholders {sorted(used)} != variables {sorted(self.variables)}")
-        return self
+    def texts(self) -> tuple[str, ...]:
+        return (self.system, self.user)
 
     def render(self, **values: Any) -> list[BaseMessage]:
         missing = set(self.variables) - set(values)
@@ -53,29 +63,14 @@ def all_prompts(folder: Path = PROMPTS_DIR) -> list[Prompt]:
     return [load_prompt(path.stem, folder) for path in sorted(folder.glob("*.yaml"))]
 
 
-class Notice(BaseModel):
+class Notice(_Template):
     """Reviewed wording sent as is: a reply and, where someone must be told, a message to them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    version: int = Field(ge=1)
-    description: str
-    variables: list[str]
     reply: str = Field(min_length=20)
     officer_dm: str = ""
 
-    @model_validator(mode="after")
-    def _placeholders_match(self) -> Notice:
-        used = {
-            field
-            for text in (self.reply, self.officer_dm)
-            for _, field, _, _ in string.Formatter().parse(text)
-            if field
-        }
-        if used != set(self.variables):
-            raise ValueError(f"notice {self.name}: placeholders {sorted(used)} != variables {sorted(self.variables)}")
-        return self
+    def texts(self) -> tuple[str, ...]:
+        return (self.reply, self.officer_dm)
 
     def render(self, **values: str) -> tuple[str, str]:
         missing = set(self.variables) - set(values)

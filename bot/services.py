@@ -27,6 +27,8 @@ from knowledge.models import Kind
 from knowledge.search import SearchConfig, Searcher
 from knowledge.visibility import PUBLIC_VISIBILITY, STAFF, Audience, Visibility
 
+MAX_WORKSPACES = 512  # the oldest is dropped beyond this; building one again is cheap (no I/O)
+
 
 class Services:
     """Lazily built, shared services. Nothing heavy happens until a property is used."""
@@ -57,6 +59,8 @@ class Services:
         """The skills and search that ``audience`` may use, built once per audience."""
         with self._lock:
             if audience not in self._workspaces:
+                if len(self._workspaces) >= MAX_WORKSPACES:  # each staff member has their own (their groups)
+                    self._workspaces.pop(next(iter(self._workspaces)))
                 self._workspaces[audience] = Workspace(self, audience)
             return self._workspaces[audience]
 

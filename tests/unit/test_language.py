@@ -100,6 +100,18 @@ def test_every_prompt_file_loads_and_renders() -> None:
         assert all(f"<{name}>" in rendered for name in prompt.variables)
 
 
+def test_every_notice_renders_with_every_placeholder_and_a_mismatch_is_refused() -> None:
+    import pydantic
+
+    from bot.prompts import Notice, all_notices
+
+    for notice in all_notices():
+        reply, dm = notice.render(**{name: f"<{name}>" for name in notice.variables})
+        assert all(f"<{name}>" in reply + dm for name in notice.variables)
+    with pytest.raises(pydantic.ValidationError, match="placeholders"):
+        Notice(name="x", version=1, description="d", variables=["a"], reply="Only {b} is used here, not the other.")
+
+
 def _glossary(**extra: list[Term]) -> Glossary:
     consideration = Consideration(
         id="accessibility",
