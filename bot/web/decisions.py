@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from bot.decisions.models import STATUSES, Decision, DecisionEvent, decision_id
 from bot.decisions.store import DecisionNotFoundError, DecisionStore, DecisionView, matching
+from bot.request import Place, Who
+from bot.request import Request as CityRequest
 from bot.store import DatabaseUnavailableError
 from bot.web.pages import base_path, render, safe_href, utc
 from knowledge.visibility import PUBLIC
@@ -106,6 +108,13 @@ def _relative_path(request: Request) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+def reader(request: Request) -> CityRequest:
+    """A page request as a typed request: whoever reads these pages is anyone (a resident, a vendor, a search
+    engine), so the audience is public and every query below is filtered to public decisions."""
+    query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
+    return CityRequest(Who(audience=PUBLIC), Place(kind="web", ceiling=PUBLIC), "decisions", query, door="web")
+
+
 def is_decision_path(request: Request) -> bool:
     path = _relative_path(request)
     return path == "/decisions" or path.startswith(("/decisions/", "/decisions."))
@@ -115,8 +124,7 @@ class DecisionPages:
     """The routes and error pages, with the store and templates they need passed in."""
 
     def __init__(self, store: DecisionStore | None, *, templates: Environment, public_url: str = "") -> None:
-        # residents, vendors and anyone else read these pages: public decisions only, filtered in every query
-        self._store = DecisionView(store, PUBLIC) if store is not None else None
+        self._store = store
         self._templates = templates
         self._public_url = (safe_href(public_url) or "").rstrip("/")
 
@@ -146,7 +154,7 @@ class DecisionPages:
 
     def list_page(self, request: Request) -> Response:
         query, status = self._filters(request)
-        found, total = self._find(query, status)
+        found, total = self._find(request, query, status)
         kept = {key: value for key, value in (("q", query), ("status", status)) if value}
         return self._render(
             request,
@@ -162,20 +170,20 @@ class DecisionPages:
 
     def list_json(self, request: Request) -> Response:
         query, status = self._filters(request)
-        found, _total = self._find(query, status)
+        found, _total = self._find(request, query, status)
         return JSONResponse([d.model_dump(mode="json") for d in found], headers=JSON_HEADERS)
 
     def decision_page(self, request: Request) -> Response:
-        decision = self._load(request.path_params["ident"])
+        decision = self._load(request, request.path_params["ident"])
         if decision is None:
             return self._not_found(request, request.path_params["ident"])
-        store = self._require_store()
+        store = self._require_store(request)
         return self._render(
             request,
             "decision.html",
             d=decision,
-            supersedes_title=self._title(decision.supersedes),
-            superseded_by_title=self._title(decision.superseded_by),
+            supersedes_title=self._title(request, decision.supersedes),
+            superseded_by_title=self._title(request, decision.superseded_by),
             permalink=safe_href(decision.permalink),
             sources=source_links(decision),
             history=history_rows(store.history(decision.id), decision.name_of),
@@ -183,11 +191,11 @@ class DecisionPages:
         )
 
     def decision_json(self, request: Request) -> Response:
-        decision = self._load(request.path_params["ident"])
+        decision = self._load(request, request.path_params["ident"])
         if decision is None:
             raw = request.path_params["ident"]
             return JSONResponse({"error": f"There is no decision {raw!r}."}, status_code=404, headers=JSON_HEADERS)
-        events = self._require_store().history(decision.id)
+        events = self._require_store(request).history(decision.id)
         body = {**decision.model_dump(mode="json"), "history": [e.model_dump(mode="json") for e in events]}
         return JSONResponse(body, headers=JSON_HEADERS)
 
@@ -247,27 +255,28 @@ class DecisionPages:
             canonical = f"{self._public_url}/decisions"
         return render(self._templates, request, name, status_code=status_code, canonical=canonical, **context)
 
-    def _require_store(self) -> DecisionView:
+    def _require_store(self, request: Request) -> DecisionView:
+        """The record as this page's reader may see it: the audience comes from the typed request."""
         if self._store is None:
             raise _UnavailableError(NOT_CONFIGURED)
-        return self._store
+        return DecisionView(self._store, reader(request).audience)
 
     def _filters(self, request: Request) -> tuple[str, str]:
         query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
         status = request.query_params.get("status", "").strip().lower()
         return query, status if status in STATUSES else ""
 
-    def _find(self, query: str, status: str) -> tuple[list[Decision], int]:
+    def _find(self, request: Request, query: str, status: str) -> tuple[list[Decision], int]:
         """(matching decisions newest first, how many there are in all)."""
-        store = self._require_store()
+        store = self._require_store(request)
         everything = store.all()
         found = matching(everything, query)
         if status:
             found = [d for d in found if d.status == status]
         return newest_first(found), len(everything)
 
-    def _load(self, raw: str) -> Decision | None:
-        store = self._require_store()
+    def _load(self, request: Request, raw: str) -> Decision | None:
+        store = self._require_store(request)
         canonical = parse_id(raw)
         if canonical is None:
             return None
@@ -276,11 +285,11 @@ class DecisionPages:
         except DecisionNotFoundError:
             return None
 
-    def _title(self, identifier: str | None) -> str:
+    def _title(self, request: Request, identifier: str | None) -> str:
         """The linked decision's title, so a link says where it goes; its id alone if it has gone missing."""
         if not identifier:
             return ""
         try:
-            return self._require_store().get(identifier).title
+            return self._require_store(request).get(identifier).title
         except DecisionNotFoundError:
             return ""
