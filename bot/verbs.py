@@ -89,8 +89,12 @@ def _decide(_: Request, __: Workspace) -> BaseModel:
     )
 
 
-def _help(_: Request, __: Workspace) -> BaseModel:
-    return BaseModel()
+class Help(BaseModel):
+    """The help list; its lines are read from the registry when it is rendered, for the door it is shown in."""
+
+
+def _help(_: Request, __: Workspace) -> Help:
+    return Help()
 
 
 def _slack_help(_: Any, context: SlackContext) -> blocks.SlackMessage:
