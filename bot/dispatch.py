@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import verbs
 from bot.audit import Outcome as Status
@@ -61,7 +62,6 @@ NotifyOfficer = Callable[[OfficerNotice], None]
 class Dispatcher:
     services: Services
     notify: NotifyOfficer | None = None
-    _verbs: dict[str, verbs.Verb] = field(default_factory=dict)
 
     def handle(self, request: Request) -> Outcome:
         outcome = self._outcome(request)
@@ -111,7 +111,13 @@ class Dispatcher:
         if not verb.searches or request.who.is_staff:
             return None
         question = request.text or " ".join(s.text for s in request.sections)[:2000]
-        solicitation = self.services.blackout.concerning(question)
+        try:
+            solicitation = self.services.blackout.concerning(question)
+        except SQLAlchemyError as exc:  # fail closed: an open solicitation may be the one asked about
+            raise CityBridgeError(
+                "I can't answer questions from outside the city right now: I can't check which solicitations are open.",
+                "Try again in a few minutes.",
+            ) from exc
         if solicitation is None:
             return None
         where = f"<#{request.where.channel_id}>" if request.where.channel_id else request.where.kind
