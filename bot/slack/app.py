@@ -177,6 +177,11 @@ class SlackDoor:
         channel = str((body.get("channel") or {}).get("id") or body.get("channel_id") or "")
         return self.request(body, user=user, channel=channel, text="", verb="help").audience
 
+    def ceiling_of(self, body: dict[str, Any], channel: str) -> Audience | None:
+        """The most an answer or card in ``channel`` may show (None: a DM, only its person reads it)."""
+        team, enterprise = _installation(body)
+        return self.resolver.place(channel, team=team, enterprise=enterprise).ceiling
+
     def answer(self, request: Request) -> blocks.SlackMessage:
         return self.render(self.dispatcher.handle(request))
 
@@ -227,6 +232,7 @@ def _register(app: App, door: SlackDoor, ledger: EventLedger, *, decisions: bool
             lambda: services.skills,
             lambda audience: services.workspace(audience).decision_desk,
             door.audience_of,
+            door.ceiling_of,
         )
         if decisions
         else None

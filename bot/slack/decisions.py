@@ -41,6 +41,7 @@ NOT_SET_UP = "The decision record is not set up on this server."
 
 
 AudienceOf = Callable[[dict[str, Any]], Audience]
+CeilingOf = Callable[[dict[str, Any], str], Audience | None]  # (payload, channel) → the most it may be shown
 
 
 def register_decisions(
@@ -49,10 +50,11 @@ def register_decisions(
     skills: Callable[[], Skills],
     desk: Callable[[Audience], DecisionDesk],
     audience_of: AudienceOf,
+    ceiling_of: CeilingOf,
 ) -> DecisionHandlers:
     """Listeners for the shortcut, the form, the card buttons and the supersede form. ``audience_of`` says
     who may read what a form suggests (the person, capped by the channel it was opened in)."""
-    handler = DecisionHandlers(settings, skills, desk, audience_of)
+    handler = DecisionHandlers(settings, skills, desk, audience_of, ceiling_of)
     app.shortcut(cards.LOG_DECISION)(ack=_ack, lazy=[handler.from_message])
     app.view(cards.DECISION_MODAL)(handler.submit)
     app.view(cards.SUPERSEDE_MODAL)(handler.submit_supersede)
@@ -74,7 +76,9 @@ class DecisionHandlers:
         skills: Callable[[], Skills],
         desk: Callable[[Audience], DecisionDesk],
         audience_of: AudienceOf,
+        ceiling_of: CeilingOf,
     ) -> None:
+        self._ceiling_of = ceiling_of
         self._settings = settings
         self._skills = skills
         self._desk_for = desk
@@ -176,7 +180,7 @@ class DecisionHandlers:
         except CityBridgeError as exc:  # an unreachable database (after retries), or a refused input
             self._not_saved(client, view["id"], user, draft, metadata, str(exc))
             return
-        problems = self._publish(client, decision, metadata)
+        problems = self._publish(client, body, decision, metadata)
         page = cards.page_url(self._settings.public_url, decision.id)
         lines = [f":white_check_mark: Saved as *{decision.id}*: {decision.title}."]
         lines += [f":warning: {p}" for p in problems]
@@ -184,8 +188,11 @@ class DecisionHandlers:
             lines.append(f"Public page: {page}")
         _show(client, view["id"], cards.notice_modal("\n".join(lines)))
 
-    def _publish(self, client: WebClient, decision: Decision, metadata: dict[str, Any]) -> list[str]:
-        """The card in the thread (or channel) it came from and in the decisions channel."""
+    def _publish(
+        self, client: WebClient, body: dict[str, Any], decision: Decision, metadata: dict[str, Any]
+    ) -> list[str]:
+        """The card in the thread (or channel) it came from and in the decisions channel, but only where
+        everyone who can read that channel may see the decision."""
         card = cards.decision_card(decision, public_url=self._settings.public_url)
         targets: list[tuple[str, str | None]] = []
         if metadata.get("channel"):
@@ -194,6 +201,13 @@ class DecisionHandlers:
             targets.append((self._settings.decisions_channel, None))
         problems = []
         for channel, thread_ts in targets:
+            ceiling = self._ceiling_of(body, channel)
+            if ceiling is not None and not ceiling.may_see(decision.shown_to):
+                problems.append(
+                    f"The card was not posted to <#{channel}>: the decision is {decision.visibility} and people "
+                    "who may not see it can read that channel."
+                )
+                continue
             try:
                 posted = client.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, text=card.text, blocks=card.blocks, unfurl_links=False

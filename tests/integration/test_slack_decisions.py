@@ -102,6 +102,9 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
             database_url = parsed.set(host="127.0.0.1", port=forwarder.port).render_as_string(hide_password=False)
         fake = stack.enter_context(serve(FakeSlack()))
         fake.threads[(CHANNEL, THREAD)] = thread()
+        # the team's own private channels: an internal decision's card may be posted there
+        for private in (CHANNEL, DECISIONS_CHANNEL):
+            fake.channels[private] = {"is_private": True, "is_channel": False, "is_group": True}
         fake.users[EDITOR] = {"real_name": "Dana Whitfield", "profile": {"real_name": "Dana Whitfield"}}
         services = make_services(
             home,
@@ -390,3 +393,14 @@ def test_a_form_slack_refuses_to_open_is_reported_not_dropped(running: Running) 
     [told] = running.fake.wait_for("chat.postEphemeral", timeout=10)
     assert told.params["user"] == EDITOR and "did not let me open the decision form" in told.params["text"]
     assert running.store.all() == []
+
+
+def test_an_internal_decision_logged_in_a_shared_channel_keeps_its_card_out_of_that_channel(running: Running) -> None:
+    running.fake.channels[CHANNEL] = {"is_ext_shared": True, "is_shared": True}  # a vendor reads this channel
+    form = log_as_decision(running)
+    submit(running, form, title="Hold the storage budget at $400,000")
+    saved = running.fake.wait_for("views.update", count=2, timeout=30)[-1]
+    assert "Saved as *DEC-0001*" in json.dumps(saved.blocks) and "was not posted to <#C111>" in json.dumps(saved.blocks)
+    posted = running.fake.wait_for("chat.postMessage", timeout=10)
+    assert [c.params["channel"] for c in posted] == [DECISIONS_CHANNEL]  # the team's private channel only
+    assert running.store.get("DEC-0001").visibility == "internal"
