@@ -50,10 +50,6 @@ class Outcome:
     cited: tuple[str, ...] = ()
     notice: OfficerNotice | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.result is not None
-
 
 NotifyOfficer = Callable[[OfficerNotice], None]
 

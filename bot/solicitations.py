@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -129,6 +129,7 @@ class Blackout:
     index: KnowledgeIndex  # unscoped: a solicitation's documents count even when the asker may not see them
     similarity: float = 0.6
     today: Callable[[], dt.date] = dt.date.today
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def concerning(self, question: str) -> Solicitation | None:
         open_now = self.store.open_on(self.today())
@@ -142,11 +143,19 @@ class Blackout:
         return best if self._closeness(best, vector) >= self.similarity else None
 
     def _closeness(self, solicitation: Solicitation, vector: np.ndarray) -> float:
-        texts = [solicitation.title, *solicitation.keywords]
-        scores = [float(np.dot(v, vector)) for v in self.embedder.embed_documents(texts)]
-        chunk_ids = [c.chunk_id for doc in solicitation.documents for c in self.index.chunks_of(doc)]
-        scores += [float(np.dot(v, vector)) for v in self.index.vectors(chunk_ids).values()]
-        return max(scores, default=0.0)
+        stored = self._vectors(solicitation)
+        return float(np.max(stored @ vector)) if len(stored) else 0.0
+
+    def _vectors(self, solicitation: Solicitation) -> np.ndarray:
+        """Its title, keywords and documents' passages as vectors, computed once per solicitation (not per
+        question): every outside question is compared with them."""
+        key = solicitation.model_dump_json()
+        if key not in self._cache:
+            texts = [solicitation.title, *solicitation.keywords]
+            chunk_ids = [c.chunk_id for doc in solicitation.documents for c in self.index.chunks_of(doc)]
+            rows = [*self.embedder.embed_documents(texts), *self.index.vectors(chunk_ids).values()]
+            self._cache[key] = np.asarray(rows, dtype=np.float32)
+        return self._cache[key]
 
 
 def parse_day(value: str, what: str) -> dt.date:

@@ -48,7 +48,6 @@ class Verb:
     aliases: tuple[str, ...] = ()
     needs_text: bool = True
     takes_file: bool = False  # a shared or named file is read and its text handed to the verb
-    form: bool = False  # in Slack the verb opens a form instead of answering
     doors: frozenset[Door] = frozenset({"slack", "chat", "cli"})
     searches: bool = True  # its answer draws on the knowledge base (so it is subject to a blackout)
 
@@ -176,8 +175,7 @@ VERBS: tuple[Verb, ...] = (
         slack=_slack_help,
         terminal=_terminal_help,
         needs_text=False,
-        form=True,
-        doors=frozenset({"slack"}),
+        doors=frozenset({"slack"}),  # Slack opens a form for it (bot.slack.decisions) instead of answering
         searches=False,
     ),
     Verb(

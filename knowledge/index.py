@@ -157,10 +157,6 @@ class KnowledgeIndex:
         view._audience = audience
         return view
 
-    @property
-    def audience(self) -> Audience | None:
-        return self._audience
-
     def _migrate(self) -> None:
         """Catalogs written before visibility existed: add the columns (everything ``internal``, failing
         closed) and give their vectors the same metadata, so filtered queries still find them."""
