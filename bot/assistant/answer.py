@@ -51,6 +51,7 @@ class Tuning:
     source_hint_bonus: float = 0.2
     passage_weight: float = 0.5
     action_bonus: float = 0.15
+    agent_bonus: float = 0.15  # "who": a role doing the asked action ("the head of an agency shall determine")
     focus_kinds: tuple[str, ...] = ("name", "version", "year", "section")  # must be named in the lead's passage
     key_terms: int = 6  # the question's rarest terms that decide whether a passage is on the subject
     weight_cap: float = 3.0  # no single rare word may decide alone
@@ -175,6 +176,7 @@ def score_units(
             + tuning.source_hint_bonus * hinted
             + tuning.passage_weight * (hit.dense_score or 0.0)
             + tuning.action_bonus * (bool(frame.action) and coverage([frame.action], text) > 0)
+            + tuning.agent_bonus * (frame.type == "who" and is_agent(frame.action, text))
             + tuning.authority_weight * authority.weight(hit.authority)
             + tuning.recency_weight * recency(hit)
             - (0.1 if unit.kind == "row" else 0.0)
@@ -195,6 +197,26 @@ def score_units(
             )
         )
     return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+# Verbs a rule uses for what a question asks in other words ("who decides" ~ "shall determine").
+_ACTS_AS = {
+    "decide": "decid|determin", "approve": "approv|authoriz|sign", "designate": "designat|appoint|nam",
+    "accept": "accept", "sign": "sign|execut", "review": "review|examin", "choose": "choos|select",
+    "pick": "select|choos", "select": "select|choos", "lift": "lift|overrid", "handle": "handl|process",
+}  # fmt: skip
+_MODAL = r"(?:shall|must|may|will|should|can|is to|has to)?\s*(?:\w+ly\s+)?"
+
+
+def is_agent(action: str, text: str) -> bool:
+    """A role doing the asked action in the sentence ("The head of an agency shall determine …"), or a
+    sentence that says whose responsibility it is ("… is the responsibility of the contracting officer")."""
+    if re.search(r"\bresponsib(?:ility|le)\s+(?:of|for)\b|\bis responsible\b", text, re.I):
+        return True
+    if not action:
+        return False
+    stem = _ACTS_AS.get(action.rstrip("s"), _ACTS_AS.get(action, re.escape(action[: max(5, len(action) - 3)])))
+    return re.search(rf"{_ROLE.pattern}(?:\s+[\w'’(),\-]+){{0,4}}?\s+{_MODAL}(?:{stem})\w*", text, re.I) is not None
 
 
 def recency(hit: Hit) -> float:

@@ -16,12 +16,14 @@ FocusKind = Literal["name", "acronym", "version", "year", "section"]
 _DURATION = re.compile(
     r"\bhow long\b|\bhow many (?:calendar |business |working )?(?:days|weeks|months|years|hours|minutes)\b"
     r"|\bhow soon\b|\bhow quickly\b|\bhow far in advance\b|\bwithin how\b|\bhow much time\b"
-    r"|\b(?:retention|response|notice|review|waiting) (?:period|time)\b|\bhow often\b",
+    r"|\b(?:retention|response|notice|review|waiting) (?:period|time)\b|\bhow often\b"
+    r"|\bhow old\b|\bhow far back\b|\b(?:the )?(?:longest|shortest)\b|\bextensions? (?:is |are )?allowed\b",
     re.I,
 )
 _WHO = re.compile(
     r"(?:^|[,;:]\s*)who(?:m|se)?\b|\bwho(?:m)? (?:do|does|did|is|are|was|must|may|can|should|has|have|will|would)\b"
-    r"|\bwhich (?:official|office|person|role|agency|department|officer|team|group|body|committee)\b",
+    r"|\bwhich (?:official|office|person|role|agency|department|officer|team|group|body|committee|company|vendor"
+    r"|firm)\b",
     re.I,
 )
 _WHEN = re.compile(
@@ -31,7 +33,9 @@ _WHEN = re.compile(
     re.I,
 )
 _AMOUNT = re.compile(
-    r"\bhow much\b|\bhow many\b|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
+    r"\bhow much\b|\bhow many\b|\bwhat(?:'s| is) the (?:most|least|fewest)\b|\bheadcount\b|\bnumber of\b"
+    r"|\b(?:above|below|over|under|at) what (?:\w+ )?(?:value|amount|price|size)\b"
+    r"|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
     r"|\bthresholds?\b|\blimits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
     r"|\bdollars?\b|\bamount\b|\bmaximum\b|\bminimum\b|\bbudget\b|\bpercent(?:age)?\b|\brate\b|\bcharge\b",
     re.I,
@@ -50,6 +54,7 @@ _ASKS_MEANING = re.compile(
     r"|\bwhat is meant by\b|\bwhat (?:counts|qualifies) as\b",
     re.I,
 )
+_KIND_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+are)\s+an?\s+", re.I)  # "a X", not "the X": a kind of thing
 _SCENE = re.compile(r"^\s*(?:in|under|for|per|according to|within)\b[^,?]{2,80},\s*", re.I)
 _COMPOUND = re.compile(
     r"\b(?:vs\.?|versus|compared (?:to|with)|as well as)\b"
@@ -151,9 +156,12 @@ def question_type(text: str) -> QuestionType:
         return "who"
     if _WHEN.search(text):
         return "when"
+    subject = definition_subject(text) if _DEFINITION.match(text) else ""
+    if subject and _KIND_OF.match(text) and len(subject.split()) <= 6:
+        return "definition"  # "What is a competitive procurement threshold?" asks what such a thing is
     if _AMOUNT.search(text):
         return "amount"
-    if _DEFINITION.match(text) and len(definition_subject(text).split()) <= 6:
+    if subject and len(subject.split()) <= 6:
         return "definition"
     return "other"
 

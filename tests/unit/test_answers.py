@@ -10,6 +10,7 @@ from bot.assistant.answer import (
     compose,
     conflict_note,
     focus_covered,
+    is_agent,
     is_definition,
     recency,
     score_units,
@@ -51,10 +52,26 @@ def hit(doc_id: str, text: str, *, authority: str = "guidance", date: str = "", 
         ("What is a VPAT?", "definition"),
         ('What does "commercial product" mean?', "definition"),
         ("Can I accept a free lunch from a vendor?", "other"),
+        # made-up wordings of the kinds the dev half mistyped
+        ("What's the longest a bridge contract can run?", "duration"),
+        ("How old can a price quote be before it must be refreshed?", "duration"),
+        ("What's the most a department head can approve alone?", "amount"),
+        ("Above what contract value are bonds required?", "amount"),
+        ("What is a cooperative purchasing threshold?", "definition"),
+        ("What is the cooperative purchasing threshold?", "amount"),
+        ("Which company hosts the permit portal?", "who"),
     ],
 )
 def test_questions_are_typed_by_what_they_ask_for(question: str, kind: str) -> None:
     assert analyze(question).type == kind
+
+
+def test_a_role_doing_the_asked_action_is_an_agent() -> None:
+    assert is_agent("decides", "The head of an agency shall determine whether staff are available.")
+    assert is_agent("approve", "The chief procurement officer approves each justification.")
+    assert is_agent("accept", "Acceptance of supplies is the responsibility of the contracting officer.")
+    assert not is_agent("decides", "An agency has received proposals and its team will meet on Monday.")
+    assert not is_agent("approve", "The contracting officer prepares a determination and findings.")
 
 
 def test_definition_questions_name_their_subject() -> None:
