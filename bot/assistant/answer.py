@@ -11,6 +11,7 @@ from bot.assistant.facts import PATTERNS
 from bot.assistant.question import Focus, QuestionFrame, QuestionType
 from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar
 from knowledge.authority import AuthorityPolicy
+from knowledge.lexical import query_terms
 from knowledge.models import TIER_LABELS, Hit
 
 _NUMBER_WORD = re.compile(
@@ -75,6 +76,7 @@ class Scored:
     defining: bool
     score: float
     on_focus: bool = True  # the passage names everything the question is about
+    of_asked: bool = True  # the sentence or its headings name the thing the figure is asked of
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def score_units(
     scored: list[Scored] = []
     contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
     on_focus = [names_focus(frame, h, tuning, mentions) for h in passages]
+    asked = query_terms(frame.asked)
     for (passage, position, unit), similarity in zip(units, similarities, strict=True):
         text = repair(unit.text)
         if is_fragment(Unit(text, unit.kind)):
@@ -194,9 +197,21 @@ def score_units(
                 defining,
                 score,
                 on_focus[passage - 1],
+                of_asked(frame, asked, text, f"{hit.title} {hit.section}"),
             )
         )
     return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: str) -> bool:
+    """Whether a sentence names the thing its figure must be of; a count must be a count of it ("85
+    datasets" for "how many datasets")."""
+    if not asked:
+        return True
+    if frame.counting:
+        stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
+        return re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I) is not None
+    return coverage(asked, f"{text} {headings}") >= 0.5
 
 
 # Verbs a rule uses for what a question asks in other words ("who decides" ~ "shall determine").
@@ -230,7 +245,7 @@ def recency(hit: Hit) -> float:
 def answers(frame: QuestionFrame, candidate: Scored, tuning: Tuning) -> bool:
     """Whether a sentence can lead: from a passage that names what the question is about, on the subject,
     close in meaning, and of the asked type."""
-    if candidate.similarity < tuning.min_similarity or not candidate.on_focus:
+    if candidate.similarity < tuning.min_similarity or not candidate.on_focus or not candidate.of_asked:
         return False
     if candidate.defining:
         return True
@@ -312,15 +327,17 @@ def names_focus(
     frame: QuestionFrame, hit: Hit, tuning: Tuning, mentions: Mapping[str, frozenset[str]] | None = None
 ) -> bool:
     """Whether a passage is about what the question names: every version, year and section it asks
-    about, and at least one of its names ("Sourcewell or NASPO ValuePoint"), said in the passage or
-    elsewhere in its document (``mentions``: the documents that name each name)."""
+    about, and every name it names (one will do when they are alternatives: "Sourcewell or NASPO
+    ValuePoint"), said in the passage or elsewhere in its document (``mentions``: the documents that name
+    each name)."""
     required = [f for f in frame.focus if f.kind in tuning.focus_kinds]
     names = [f for f in required if f.kind == "name"]
     others = [f for f in required if f.kind != "name"]
     if not all(focus_covered(f, [hit]) for f in others):
         return False
     named = mentions or {}
-    return not names or any(focus_covered(f, [hit]) or hit.doc_id in named.get(f.text, ()) for f in names)
+    found = [focus_covered(f, [hit]) or hit.doc_id in named.get(f.text, ()) for f in names]
+    return all(found) or (frame.alternatives and any(found))
 
 
 def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:

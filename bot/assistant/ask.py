@@ -182,7 +182,7 @@ class Assistant:
         self, frame: QuestionFrame, passages: Sequence[Hit], missing: Sequence[Focus], confidence: float
     ) -> AskResult:
         """Say what is missing and what the knowledge base does hold on the topic."""
-        gap = [f.text for f in missing] or [frame.subject or _topic(frame)]
+        gap = [f.text for f in missing] or [frame.subject or frame.asked or _topic(frame)]
         related = _related(passages)
         on_topic = max((h.dense_score or 0.0 for h in related), default=0.0) >= self._threshold
         if related and (missing or on_topic):

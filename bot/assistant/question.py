@@ -55,6 +55,23 @@ _ASKS_MEANING = re.compile(
     re.I,
 )
 _KIND_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+are)\s+an?\s+", re.I)  # "a X", not "the X": a kind of thing
+# "What's the headcount of …", "the number of datasets", "how many visits": the thing a figure must be of.
+_ASKED = (
+    re.compile(r"\b(?:number of|how many)\s+([\w\-]+)", re.I),
+    re.compile(
+        r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+((?:[\w\-]+\s+){0,3}?[\w\-]+)\s+"
+        r"(?:of|in|on|for|at|that|from|to|under)\b",
+        re.I,
+    ),
+)
+# Words that name the kind of figure, not what it is of (the asked type already checks for a figure).
+_MEASURES = {
+    "most", "least", "fewest", "current", "total", "maximum", "minimum", "max", "min", "longest", "shortest",
+    "default", "typical", "usual", "standard", "official", "first", "last", "latest", "best", "main", "exact",
+    "number", "amount", "value", "rate", "limit", "ceiling", "cap", "threshold", "price", "cost", "fee", "date",
+    "deadline", "days", "weeks", "months", "years", "hours", "minutes", "business", "calendar", "time", "period",
+    "name", "role", "person", "office", "dollar", "size", "percentage", "percent",
+}  # fmt: skip
 _SCENE = re.compile(r"^\s*(?:in|under|for|per|according to|within)\b[^,?]{2,80},\s*", re.I)
 _COMPOUND = re.compile(
     r"\b(?:vs\.?|versus|compared (?:to|with)|as well as)\b"
@@ -120,6 +137,8 @@ class QuestionFrame:
     action: str = ""  # what the person asked about does: "approve" in "who has to approve the D&F"
     compound: bool = False
     counting: bool = False  # "how many …": a bare number answers
+    alternatives: bool = False  # the names are alternatives ("Sourcewell or NASPO ValuePoint"): one will do
+    asked: str = ""  # what a figure or role must be of: "headcount" in "What's the headcount of …"
 
 
 def analyze(question: str) -> QuestionFrame:
@@ -143,7 +162,19 @@ def analyze(question: str) -> QuestionFrame:
         action=action(text) if kind == "who" else "",
         compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
         counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
+        asked=asked_thing(text) if kind != "definition" else "",
+        alternatives=bool(re.search(r"\b(?:or|either|versus|vs\.?)\b", text, re.I)),
     )
+
+
+def asked_thing(text: str) -> str:
+    """The words of the thing a figure, date or role is asked of ("alert confirmation" in "What was the alert
+    confirmation rate in …"), without the words that only name the kind of figure; "" when none."""
+    for match in (m for pattern in _ASKED for m in pattern.finditer(text)):
+        words = [w for w in query_terms(match.group(1)) if w not in _MEASURES and w not in _TYPE_WORDS]
+        if words:
+            return " ".join(words)
+    return ""
 
 
 def question_type(text: str) -> QuestionType:

@@ -12,6 +12,7 @@ from bot.assistant.answer import (
     focus_covered,
     is_agent,
     is_definition,
+    names_focus,
     recency,
     score_units,
 )
@@ -64,6 +65,37 @@ def hit(doc_id: str, text: str, *, authority: str = "guidance", date: str = "", 
 )
 def test_questions_are_typed_by_what_they_ask_for(question: str, kind: str) -> None:
     assert analyze(question).type == kind
+
+
+def test_the_thing_a_figure_is_asked_of_is_found() -> None:
+    assert analyze("What's the headcount of the Parks Department?").asked == "headcount"
+    assert analyze("What's the total number of permits issued in Dunmore?").asked == "permits"
+    assert analyze("What was the pothole repair rate in the 2024 pilot?").asked == "pothole repair"
+    assert analyze("How many days does a bidder have to protest?").asked == ""  # the type checks days
+    assert analyze("What is the simplified acquisition threshold?").asked == ""
+
+
+def test_a_figure_leads_only_beside_the_thing_it_is_asked_of() -> None:
+    question = "What's the headcount of the Parks Department?"
+    passages = [hit("parks", "The Parks Department budgets $2 million a year for seasonal mowing contracts.")]
+    units = [(1, 0, u) for u in split_units(passages[0].text)]
+    ranked = score_units(analyze(question), units, [0.8], passages, AuthorityPolicy(), Tuning())
+    assert compose(analyze(question), ranked, passages, Tuning()).lead is None
+    counted = "How many datasets does the portal hold?"
+    text = "The portal is updated daily. The portal holds 412 datasets from nine departments."
+    passages = [hit("portal", text)]
+    units = [(1, i, u) for i, u in enumerate(split_units(text))]
+    ranked = score_units(analyze(counted), units, [0.8, 0.7], passages, AuthorityPolicy(), Tuning())
+    lead = compose(analyze(counted), ranked, passages, Tuning()).lead
+    assert lead is not None and "412 datasets" in lead.text
+
+
+def test_every_name_must_be_covered_unless_they_are_alternatives() -> None:
+    both = analyze("Who chairs Dunmore's Privacy Advisory Commission?")
+    either = analyze("Can we buy through Sourcewell or NASPO ValuePoint?")
+    passage = hit("dunmore", "Dunmore's Technology Board is chaired by the CIO. Sourcewell contracts are open.")
+    assert not names_focus(both, passage, Tuning())
+    assert names_focus(either, passage, Tuning())
 
 
 def test_a_role_doing_the_asked_action_is_an_agent() -> None:
