@@ -211,7 +211,7 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
     if frame.counting:
         stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
         return re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I) is not None
-    return coverage(asked, f"{text} {headings}") >= 0.5
+    return coverage(list(asked), f"{text} {headings}") >= 0.5
 
 
 # Verbs a rule uses for what a question asks in other words ("who decides" ~ "shall determine").
