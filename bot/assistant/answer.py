@@ -52,6 +52,7 @@ class Tuning:
     source_hint_bonus: float = 0.2
     passage_weight: float = 0.5
     action_bonus: float = 0.15
+    novelty_bonus: float = 0.2  # "what" questions of no other type: a sentence that names something new
     agent_bonus: float = 0.15  # "who": a role doing the asked action ("the head of an agency shall determine")
     focus_kinds: tuple[str, ...] = ("name", "version", "year", "section")  # must be named in the lead's passage
     key_terms: int = 6  # the question's rarest terms that decide whether a passage is on the subject
@@ -180,6 +181,7 @@ def score_units(
             + tuning.passage_weight * (hit.dense_score or 0.0)
             + tuning.action_bonus * (bool(frame.action) and coverage([frame.action], text) > 0)
             + tuning.agent_bonus * (frame.type == "who" and is_agent(frame.action, text))
+            + tuning.novelty_bonus * (frame.type == "other" and frame.asks_what) * novelty(frame.question, text)
             + tuning.authority_weight * authority.weight(hit.authority)
             + tuning.recency_weight * recency(hit)
             - (0.1 if unit.kind == "row" else 0.0)
@@ -212,6 +214,20 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
         stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
         return re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I) is not None
     return coverage(list(asked), f"{text} {headings}") >= 0.5
+
+
+_SPECIFIC = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b(?:[A-Z][\w\-]*[A-Z0-9][\w\-]*|[A-Z][a-z]+(?:\s+[A-Z][\w\-]+)+|\w+-\w+(?:-\w+)*"
+    r"|v?\d+(?:\.\d+)+)\b"
+)
+
+
+def novelty(question: str, text: str) -> float:
+    """How much a sentence names that the question does not: names, acronyms, versions, compounds ("Protocol
+    Buffers", "firm-fixed-price", "GeoReport v2"); 0 to 1. A "what" question is answered by naming a thing."""
+    asked = question.lower()
+    new = {m.group(0) for m in _SPECIFIC.finditer(text) if m.group(0).lower() not in asked}
+    return min(len(new), 2) / 2
 
 
 # Verbs a rule uses for what a question asks in other words ("who decides" ~ "shall determine").

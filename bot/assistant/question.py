@@ -138,6 +138,7 @@ class QuestionFrame:
     compound: bool = False
     counting: bool = False  # "how many …": a bare number answers
     alternatives: bool = False  # the names are alternatives ("Sourcewell or NASPO ValuePoint"): one will do
+    asks_what: bool = False  # "What format …", "Which standard …": the answer names a thing
     asked: str = ""  # what a figure or role must be of: "headcount" in "What's the headcount of …"
 
 
@@ -162,6 +163,7 @@ def analyze(question: str) -> QuestionFrame:
         action=action(text) if kind == "who" else "",
         compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
         counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
+        asks_what=bool(re.search(r"\b(?:what|which)\b", text, re.I)),
         asked=asked_thing(text) if kind != "definition" else "",
         alternatives=bool(re.search(r"\b(?:or|either|versus|vs\.?)\b", text, re.I)),
     )

@@ -13,6 +13,7 @@ from bot.assistant.answer import (
     is_agent,
     is_definition,
     names_focus,
+    novelty,
     recency,
     score_units,
 )
@@ -96,6 +97,13 @@ def test_every_name_must_be_covered_unless_they_are_alternatives() -> None:
     passage = hit("dunmore", "Dunmore's Technology Board is chaired by the CIO. Sourcewell contracts are open.")
     assert not names_focus(both, passage, Tuning())
     assert names_focus(either, passage, Tuning())
+
+
+def test_a_sentence_that_names_something_new_answers_a_what_question() -> None:
+    question = "What encoding does the bus feed use?"
+    assert novelty(question, "The feed is encoded as Protocol Buffers, and GTFS-ride adds counts.") == 1.0
+    assert novelty(question, "The bus feed uses an encoding that consumers can read.") == 0.0
+    assert novelty("What does GTFS use?", "GTFS is widely used.") == 0.0  # named in the question already
 
 
 def test_a_role_doing_the_asked_action_is_an_agent() -> None:
