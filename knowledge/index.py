@@ -420,6 +420,16 @@ class KnowledgeIndex:
                 counts[term] = int(row.fetchone()[0])
         return total, counts
 
+    def numbered(self, section: str, n: int) -> list[tuple[str, float]]:
+        """Chunk ids of the section numbered ``section`` ("13.201"), in reading order."""
+        scope, params = self._scope_sql()
+        visible = "".join(f" AND {clause}" for clause in scope)
+        rows = self._db.execute(
+            "SELECT chunk_id FROM chunks c WHERE section_number = ?" + visible + " ORDER BY doc_id, ordinal LIMIT ?",
+            (section, *params, n),
+        )
+        return [(row[0], 1.0) for row in rows]
+
     def near(self, phrase: str, word: str, n: int, distance: int = 3) -> list[tuple[str, float]]:
         """Chunk ids where ``phrase`` comes within ``distance`` words of ``word`` ("X … means")."""
         left, right = phrase_query(phrase), phrase_query(word)

@@ -123,6 +123,11 @@ class Searcher:
         """Chunks where ``phrase`` comes right before "means" (how regulations define their terms)."""
         return self._lexical_hits(self.index.near(phrase, "means", k), query_vector)
 
+    def numbered(self, section: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
+        """The chunks of the section a question names by number ("FAR 13.201")."""
+        hits = self._lexical_hits(self.index.numbered(section, 50), query_vector)
+        return sorted(hits, key=lambda h: h.dense_score or 0.0, reverse=True)[:k]
+
     def containing(self, phrase: str, *, k: int = 5, query_vector: Vectors | None = None) -> list[Hit]:
         """Chunks that hold ``phrase`` word for word (a definition, a name), best BM25 first."""
         return self._lexical_hits(self.index.phrase(phrase, k), query_vector)

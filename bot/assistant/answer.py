@@ -19,6 +19,11 @@ _NUMBER_WORD = re.compile(
     r"hundred|thousand|million|billion)\b",
     re.I,
 )
+_MEASURE = re.compile(
+    rf"(?:\b\d+(?:\.\d+)?:1\b|(?:\b\d[\d,.]*|{_NUMBER_WORD.pattern})\s?(?:meters?|metres?|feet|foot|ft|miles?|km|"
+    r"kilometers?|inches|[KMGT]B|gigabytes?|terabytes?|seconds?|pixels?|px|points?|pt|Mbps|Gbps|kW|kWh|MW)\b)",
+    re.I,
+)  # "3:1", "four meters", "10 GB": what "how accurate / how big / what ratio" questions ask for
 _ROLE = re.compile(
     r"\b(?:officers?|officials?|manager|council|head of|director|administrator|secretary|department|"
     r"committee|board|attorney|executive|chief|advocate|supervisor|agency|office|division|team|staff|"
@@ -101,6 +106,7 @@ def typed_value(kind: QuestionType, text: str, *, counting: bool = False) -> lis
     roles or dates."""
     if kind == "amount":
         values = [m.group(0) for key in ("money", "percent") for m in PATTERNS[key].finditer(text)]
+        values += [m.group(0) for m in _MEASURE.finditer(text)]
         if values or not counting:
             return values
         return [m.group(0) for m in re.finditer(r"(?<![\w.(])\d[\d,.]*\b", text)] or _NUMBER_WORD.findall(text)

@@ -82,7 +82,7 @@ class Assistant:
             texts = [f"{passages[n - 1].title}: {unit.text}" for n, _, unit in units]
             vectors = self._searcher.embedder.embed_documents(texts)
             similarities = [float(s) for s in vectors @ vector]
-        mentions = {f.text: self._searcher.documents_naming(f.text) for f in frame.focus if f.kind == "name"}
+        mentions = {f.text: self._searcher.documents_naming(f.text) for f in frame.focus if _named(f)}
         weights = self._searcher.term_weights(frame.subject_terms)
         return Evidence(frame, passages, units, similarities, weights, mentions)
 
@@ -91,13 +91,14 @@ class Assistant:
         tuning = tuning or self._tuning
         frame, passages = evidence.frame, evidence.passages
         confidence = max(evidence.similarities, default=0.0)
-        # An acronym the knowledge base does not use ("PO", "KEV") is informal more often than not: only
-        # names, versions, years and sections the knowledge base lacks decide that it cannot answer.
+        # A short acronym the knowledge base does not use ("PO", "KEV") is informal more often than not; a
+        # long one it never uses ("CCPA") names a law or product it lacks, as names, versions, years and
+        # sections do. A long acronym it uses elsewhere may be spelled out where the answer is.
         documents = {h.doc_id for h in passages}
         missing = [
             f
             for f in frame.focus
-            if f.kind != "acronym"
+            if (f.kind != "acronym" or (_named(f) and not evidence.mentions.get(f.text)))
             and not focus_covered(f, passages)
             and not evidence.mentions.get(f.text, set()) & documents
         ]
@@ -131,7 +132,9 @@ class Assistant:
             extra += self._searcher.containing(f"{term} means", k=3, query_vector=vector)
             extra += self._searcher.defining(term, k=3, query_vector=vector)
         for focus in frame.focus:
-            if kind is None and not focus_covered(focus, hits):
+            if kind is None and focus.kind == "section" and not any(h.section_number == focus.text for h in hits):
+                extra += self._searcher.numbered(focus.text, k=3, query_vector=vector)
+            elif kind is None and not focus_covered(focus, hits):
                 extra += self._searcher.containing(focus.text, k=3, query_vector=vector)
         merged = {h.chunk_id: h for h in hits}
         for hit in extra:
@@ -240,6 +243,11 @@ class Assistant:
         embedder = self._searcher.embedder
         similarities = embedder.embed_documents(usable) @ embedder.embed_query(query)
         return usable[int(similarities.argmax())]
+
+
+def _named(focus: Focus) -> bool:
+    """A name, or an acronym long enough to name one thing ("CCPA", not "PO")."""
+    return focus.kind == "name" or (focus.kind == "acronym" and len(focus.text) >= 4)
 
 
 def _unnamed(frame: QuestionFrame, ranked: Sequence[Scored], passages: Sequence[Hit], tuning: Tuning) -> list[Focus]:

@@ -36,7 +36,7 @@ _AMOUNT = re.compile(
     r"\bhow much\b|\bhow many\b|\bwhat(?:'s| is) the (?:most|least|fewest)\b|\bheadcount\b|\bnumber of\b"
     r"|\b(?:above|below|over|under|at) what (?:\w+ )?(?:value|amount|price|size)\b"
     r"|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
-    r"|\bthresholds?\b|\blimits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
+    r"|\bthresholds?\b|\blimits?\b|\b(?:service )?credits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
     r"|\bdollars?\b|\bamount\b|\bmaximum\b|\bminimum\b|\bbudget\b|\bpercent(?:age)?\b|\brate\b|\bcharge\b",
     re.I,
 )
@@ -54,12 +54,22 @@ _ASKS_MEANING = re.compile(
     r"|\bwhat is meant by\b|\bwhat (?:counts|qualifies) as\b",
     re.I,
 )
+_WHATS_THAT = re.compile(r"\bwhat(?:'s| is| does)\s+(?:that|this|it)(?:\s+mean)?\s*\??\s*$", re.I)
 _KIND_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+are)\s+an?\s+", re.I)  # "a X", not "the X": a kind of thing
 # "What's the headcount of …", "the number of datasets", "how many visits": the thing a figure must be of.
 _ASKED = (
-    re.compile(r"\b(?:number of|how many)\s+([\w\-]+)", re.I),
     re.compile(
-        r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+((?:[\w\-]+\s+){0,3}?[\w\-]+)\s+"
+        r"\b(?:number of|how many)\s+((?:[\w\-]+\s+){0,3}?[\w\-]+)(?=\s+(?:can|could|does|do|did|is|are|was|were|must|"
+        r"should|will|would|may|might|has|have|had|of|in|on|for|at|before|after|per|that|which|under)\b|\s*[?,.]|$)",
+        re.I,
+    ),
+    re.compile(
+        r"\bwhat\s+((?:[\w\-]+\s+){1,3}?)(?:percentage|percent|rate|amount|fee|price|cost|limit|threshold|number)\s+"
+        r"(?:does|do|did|is|are|must|should|will|can)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+((?:[\w\-'’]+\s+){0,5}?[\w\-]+)\s+"
         r"(?:of|in|on|for|at|that|from|to|under)\b",
         re.I,
     ),
@@ -72,7 +82,9 @@ _MEASURES = {
     "deadline", "days", "weeks", "months", "years", "hours", "minutes", "business", "calendar", "time", "period",
     "name", "role", "person", "office", "dollar", "size", "percentage", "percent",
 }  # fmt: skip
-_SCENE = re.compile(r"^\s*(?:in|under|for|per|according to|within)\b[^,?]{2,80},\s*", re.I)
+_SCENE = re.compile(
+    r"^\s*(?:in|under|for|per|according to|within|when|if|once|after|before|while)\b[^,?]{2,80},\s*", re.I
+)
 _COMPOUND = re.compile(
     r"\b(?:vs\.?|versus|compared (?:to|with)|as well as)\b"
     r"|\b(?:and|or)\s+(?:what|how|who|when|where|which|does|do|is|are|can)\b",
@@ -95,9 +107,12 @@ _NOT_NAMES = {
 }  # fmt: skip
 _NAME = re.compile(r"(?<![\w.])([A-Z][\w&'’.\-]*(?:\s+(?:of|de|la|del|and|&)?\s*[A-Z][\w&'’.\-]*)*)")
 _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{1,9}s?)\b")
-_VERSION = re.compile(r"\b([A-Za-z][\w\-]*\s+(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+[a-z]?|v\d+(?:\.\d+)*)\b", re.I)
+_VERSION = re.compile(
+    r"\b([A-Za-z][\w\-]*\s+(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+[a-z]?(?![\d.]*\s?%)|v\d+(?:\.\d+)*"
+    r"|[A-Z][\w\-]*[A-Z][\w\-]*\s+(?:\d{3,}|\d+[a-z]{1,2})(?![\w.\-]))\b"
+)  # "WCAG 3.0", "v2", "ISO 27701", "FedRAMP 20x"; never "hit 99.3%"
 _SECTION = re.compile(r"\b(\d{1,2}\.\d{3,4}(?:-\d+)?(?:\([a-z0-9]+\))*)\b")
-_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_YEAR = re.compile(r"(?:\b|(?<=FY))((?:19|20)\d{2})\b")  # "2031", "FY2027"
 _DOCUMENT_NUMBER = re.compile(r"(?<![\w.])(\d{2,4}(?:-\d{1,4}){1,3}[a-z]?)\b")  # SP 800-63-5, 2 CFR 200-321
 # "in the TechFAR Hub glossary", "according to 18F's accessibility guide": where the asker wants it from.
 _SOURCE_HINT = re.compile(
@@ -164,7 +179,7 @@ def analyze(question: str) -> QuestionFrame:
         compound=bool(_COMPOUND.search(text)) or text.count("?") > 1,
         counting=bool(re.search(r"\bhow many\b|\bnumber of\b", text, re.I)),
         asks_what=bool(re.search(r"\b(?:what|which)\b", text, re.I)),
-        asked=asked_thing(text) if kind != "definition" else "",
+        asked=asked_thing(text) if kind in ("amount", "who") else "",
         alternatives=bool(re.search(r"\b(?:or|either|versus|vs\.?)\b", text, re.I)),
     )
 
@@ -172,8 +187,9 @@ def analyze(question: str) -> QuestionFrame:
 def asked_thing(text: str) -> str:
     """The words of the thing a figure, date or role is asked of ("alert confirmation" in "What was the alert
     confirmation rate in …"), without the words that only name the kind of figure; "" when none."""
+    named = {w for name in names(text) for w in query_terms(name)}
     for match in (m for pattern in _ASKED for m in pattern.finditer(text)):
-        words = [w for w in query_terms(match.group(1)) if w not in _MEASURES and w not in _TYPE_WORDS]
+        words = [w for w in query_terms(match.group(1)) if w not in _MEASURES | _TYPE_WORDS and w not in named]
         if words:
             return " ".join(words)
     return ""
@@ -181,7 +197,7 @@ def asked_thing(text: str) -> str:
 
 def question_type(text: str) -> QuestionType:
     text = _SCENE.sub("", text)
-    if _ASKS_MEANING.search(text):
+    if _ASKS_MEANING.search(text) or (_WHATS_THAT.search(text) and _ACRONYM.search(text)):
         return "definition"
     if _DURATION.search(text):
         return "duration"
@@ -204,6 +220,8 @@ def definition_subject(text: str) -> str:
     quoted = _QUOTED.search(text)
     if quoted:
         return quoted.group(1).strip()
+    if _WHATS_THAT.search(text) and (acronyms := _ACRONYM.findall(text)):
+        return str(acronyms[-1])  # "MDS docs keep saying PROW - what's that?"
     match = _DEFINITION.match(_SCENE.sub("", text))
     if not match:
         return ""

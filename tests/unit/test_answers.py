@@ -70,7 +70,7 @@ def test_questions_are_typed_by_what_they_ask_for(question: str, kind: str) -> N
 
 def test_the_thing_a_figure_is_asked_of_is_found() -> None:
     assert analyze("What's the headcount of the Parks Department?").asked == "headcount"
-    assert analyze("What's the total number of permits issued in Dunmore?").asked == "permits"
+    assert analyze("What's the total number of permits issued in Dunmore?").asked == "permits issued"
     assert analyze("What was the pothole repair rate in the 2024 pilot?").asked == "pothole repair"
     assert analyze("How many days does a bidder have to protest?").asked == ""  # the type checks days
     assert analyze("What is the simplified acquisition threshold?").asked == ""
