@@ -126,7 +126,10 @@ def _name(subject: str) -> str:
 
 
 def _expands(name: str, text: str) -> bool:
-    """An acronym given after its expansion: "Voluntary Product Accessibility Template (VPAT®)"."""
+    """An acronym given after its expansion, "Voluntary Product Accessibility Template (VPAT®)", or before
+    it, as glossaries list them: "PROW - Public Right of Way - the physical infrastructure …"."""
+    if re.match(rf"^\W*{name}s?[®™]?\W*\s+(?:[-–—:]|stands for)\s+[A-Z]", text, re.I):
+        return True
     return re.search(rf"\(\s*{name}s?[®™]?\s*\)", text.lower()) is not None
 
 
@@ -216,9 +219,11 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
     datasets" for "how many datasets")."""
     if not asked:
         return True
-    if frame.counting:
-        stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
-        return re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I) is not None
+    stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
+    if frame.counting and re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I):
+        return True  # "412 datasets"
+    if frame.counting and not re.search(r"(?<![\w$.,\-])\d[\d,]*(?![\d.,]*\s?%)(?![\w.\-]*\d)\b", text):
+        return False  # a count is a bare number, not money, a percentage or a section number
     return coverage(list(asked), f"{text} {headings}") >= 0.5
 
 

@@ -17,7 +17,8 @@ _DURATION = re.compile(
     r"\bhow long\b|\bhow many (?:calendar |business |working )?(?:days|weeks|months|years|hours|minutes)\b"
     r"|\bhow soon\b|\bhow quickly\b|\bhow far in advance\b|\bwithin how\b|\bhow much time\b"
     r"|\b(?:retention|response|notice|review|waiting) (?:period|time)\b|\bhow often\b"
-    r"|\bhow old\b|\bhow far back\b|\b(?:the )?(?:longest|shortest)\b|\bextensions? (?:is |are )?allowed\b",
+    r"|\bhow old\b|\bhow fast\b|\bhow far back\b|\b(?:the )?(?:longest|shortest)\b"
+    r"|\bextensions? (?:is |are )?allowed\b",
     re.I,
 )
 _WHO = re.compile(
@@ -35,7 +36,7 @@ _WHEN = re.compile(
 _AMOUNT = re.compile(
     r"\bhow much\b|\bhow many\b|\bwhat(?:'s| is) the (?:most|least|fewest)\b|\bheadcount\b|\bnumber of\b"
     r"|\b(?:above|below|over|under|at) what (?:\w+ )?(?:value|amount|price|size)\b"
-    r"|\bhow (?:large|big|high|low|small|expensive)\b|\bwhat (?:dollar )?value\b"
+    r"|\bhow (?:large|big|high|low|small|expensive|accurate|precise)\b|\bwhat (?:dollar )?value\b"
     r"|\bthresholds?\b|\blimits?\b|\b(?:service )?credits?\b|\bcap\b|\bceiling\b|\bcosts?\b|\bprices?\b|\bfees?\b"
     r"|\bdollars?\b|\bamount\b|\bmaximum\b|\bminimum\b|\bbudget\b|\bpercent(?:age)?\b|\brate\b|\bcharge\b",
     re.I,
@@ -50,7 +51,8 @@ _DEFINITION = re.compile(
 )
 # "In federal contracting, what is …" / "Under FAR Part 46, what does …": the lead-in only sets the scene.
 _ASKS_MEANING = re.compile(
-    r"\bwhat does\b.+\b(?:mean|stand for)\b|^\s*define\b|\bdefine\s+(?:an?\s+|the\s+)?[\w\-]+|\bmeaning of\b"
+    r"\bwhat does\b.+\b(?:mean|stand for)\b|\bdoes\s+(?:it|that|this|the\s+\w+)\s+mean\b"
+    r"|^\s*define\b|\bdefine\s+(?:an?\s+|the\s+)?[\w\-]+|\bmeaning of\b"
     r"|\bwhat is meant by\b|\bwhat (?:counts|qualifies) as\b",
     re.I,
 )
