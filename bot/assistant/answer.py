@@ -45,17 +45,19 @@ _DEFINING = r"(?:means|is defined as|refers to|stands for|is|are|—|:|\()"
 class Tuning:
     """The weights the dev half of the evaluation set was tuned on (see bench/data/answers)."""
 
-    lexical_weight: float = 0.25
+    lexical_weight: float = 0.4
     type_bonus: float = 0.1
     definition_bonus: float = 0.2
     authority_weight: float = 0.2
     recency_weight: float = 0.02
     min_similarity: float = 0.4
     strong_similarity: float = 0.65
+    worded_subject: float = 0.75  # … a sentence this much on the subject, of the asked type, may lead
+    worded_similarity: float = 0.2  # … from this close in meaning
     min_subject: float = 0.2  # of the question's (rarity-weighted) terms, in the sentence and its headings
     min_passage_subject: float = 0.2  # … in the whole passage
     source_hint_bonus: float = 0.2
-    passage_weight: float = 0.5
+    passage_weight: float = 0.75
     action_bonus: float = 0.15
     novelty_bonus: float = 0.2  # "what" questions of no other type: a sentence that names something new
     agent_bonus: float = 0.15  # "who": a role doing the asked action ("the head of an agency shall determine")
@@ -272,8 +274,14 @@ def recency(hit: Hit) -> float:
 def answers(frame: QuestionFrame, candidate: Scored, tuning: Tuning) -> bool:
     """Whether a sentence can lead: from a passage that names what the question is about, on the subject,
     close in meaning, and of the asked type."""
-    if candidate.similarity < tuning.min_similarity or not candidate.on_focus or not candidate.of_asked:
+    if not candidate.on_focus or not candidate.of_asked:
         return False
+    if candidate.similarity < tuning.min_similarity:
+        # A short sentence read alone is far from any question in meaning; one that names nearly all the
+        # question's rare words and gives what it asks for ("Only the City Clerk can approve a change.") may
+        # still lead, if close enough to be on the topic at all.
+        worded = candidate.subject >= tuning.worded_subject and (candidate.typed or candidate.defining)
+        return worded and candidate.similarity >= tuning.worded_similarity
     if candidate.defining:
         return True
     if candidate.similarity >= tuning.strong_similarity and (candidate.typed or frame.type == "other"):

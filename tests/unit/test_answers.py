@@ -209,6 +209,16 @@ def test_a_typed_question_without_a_typed_sentence_gets_no_lead() -> None:
     assert compose(frame, _ranked(frame.question, passages), passages, Tuning()).lead is None
 
 
+def test_a_short_sentence_far_in_meaning_leads_only_when_it_names_the_subject() -> None:
+    frame = analyze("Who can approve changing the chat retention setting?")
+    worded = [hit("ts-06", "Only the City Clerk can approve a change to a retention setting.")]
+    loose = [hit("ts-06", "Only the City Clerk can approve a new hire.")]
+    for passages, leads in ((worded, True), (loose, False)):
+        units = [(1, 0, u) for u in split_units(passages[0].text)]
+        ranked = score_units(frame, units, [0.3], passages, AuthorityPolicy(), Tuning())
+        assert (compose(frame, ranked, passages, Tuning()).lead is not None) is leads
+
+
 def test_supporting_sentences_add_something_and_repeat_nothing() -> None:
     passages = [
         hit("a.md", "A micro-purchase is any purchase with a total value under $10,000."),
