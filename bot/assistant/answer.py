@@ -226,7 +226,7 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
         return True  # "412 datasets"
     if frame.counting and not re.search(r"(?<![\w$.,\-])\d[\d,]*(?![\d.,]*\s?%)(?![\w.\-]*\d)\b", text):
         return False  # a count is a bare number, not money, a percentage or a section number
-    return coverage(list(asked), f"{text} {headings}") >= 0.5
+    return coverage(list(asked), f"{text} {headings}") >= (0.99 if len(asked) <= 2 else 0.6)
 
 
 _SPECIFIC = re.compile(
