@@ -187,7 +187,7 @@ def analyze(question: str) -> QuestionFrame:
 
 
 def asked_thing(text: str) -> str:
-    """The words of the thing a figure, date or role is asked of ("alert confirmation" in "What was the alert
+    """The words of the thing a figure or role is asked of ("alert confirmation" in "What was the alert
     confirmation rate in …"), without the words that only name the kind of figure; "" when none."""
     named = {w for name in names(text) for w in query_terms(name)}
     for match in (m for pattern in _ASKED for m in pattern.finditer(text)):
