@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.assistant.facts import PATTERNS
 from bot.assistant.question import Focus, QuestionFrame, QuestionType
-from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar
+from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar, stem
 from knowledge.authority import AuthorityPolicy
 from knowledge.lexical import query_terms
 from knowledge.models import TIER_LABELS, Hit
@@ -221,7 +221,7 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
     datasets" for "how many datasets")."""
     if not asked:
         return True
-    stems = "|".join(re.escape(t[: max(5, len(t) - 3)]) for t in asked)
+    stems = "|".join(re.escape(stem(t)) for t in asked)
     if frame.counting and re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I):
         return True  # "412 datasets"
     if frame.counting and not re.search(r"(?<![\w$.,\-])\d[\d,]*(?![\d.,]*\s?%)(?![\w.\-]*\d)\b", text):
@@ -259,8 +259,8 @@ def is_agent(action: str, text: str) -> bool:
         return True
     if not action:
         return False
-    stem = _ACTS_AS.get(action.rstrip("s"), _ACTS_AS.get(action, re.escape(action[: max(5, len(action) - 3)])))
-    return re.search(rf"{_ROLE.pattern}(?:\s+[\w'’(),\-]+){{0,4}}?\s+{_MODAL}(?:{stem})\w*", text, re.I) is not None
+    verbs = _ACTS_AS.get(action.rstrip("s"), _ACTS_AS.get(action, re.escape(stem(action))))
+    return re.search(rf"{_ROLE.pattern}(?:\s+[\w'’(),\-]+){{0,4}}?\s+{_MODAL}(?:{verbs})\w*", text, re.I) is not None
 
 
 def recency(hit: Hit) -> float:

@@ -149,11 +149,11 @@ def coverage(terms: list[str], text: str, weights: Mapping[str, float] | None = 
     if not terms or total <= 0:
         return 0.0
     words = set(re.findall(r"[\w\-]+", text.lower())) | set(re.findall(r"\w+", text.lower()))
-    found = sum(w for term, w in weighted.items() if any(word.startswith(_stem(term)) for word in words))
+    found = sum(w for term, w in weighted.items() if any(word.startswith(stem(term)) for word in words))
     return found / total
 
 
-def _stem(term: str) -> str:
+def stem(term: str) -> str:
     """Enough of a term to match its other forms ("approves" → "appro", "computer-aided" → "computer-ai")."""
     return term[: max(5, len(term) - 3)]
 
