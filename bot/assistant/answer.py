@@ -38,6 +38,7 @@ _TEMPORAL = re.compile(
     r"annually|effective)\b",
     re.I,
 )
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:noon|midnight)\b", re.I)  # "4:30 p.m."
 _DEFINING = r"(?:means|is defined as|refers to|stands for|is|are|—|:|\()"
 
 
@@ -61,6 +62,7 @@ class Tuning:
     action_bonus: float = 0.15
     novelty_bonus: float = 0.2  # "what" questions of no other type: a sentence that names something new
     agent_bonus: float = 0.15  # "who": a role doing the asked action ("the head of an agency shall determine")
+    code_bonus: float = 0.15  # a sentence naming the question's codes ("AAL2"), not a sibling's ("AAL1")
     focus_kinds: tuple[str, ...] = ("name", "version", "year", "section")  # must be named in the lead's passage
     key_terms: int = 6  # the question's rarest terms that decide whether a passage is on the subject
     weight_cap: float = 3.0  # no single rare word may decide alone
@@ -118,6 +120,7 @@ def typed_value(kind: QuestionType, text: str, *, counting: bool = False) -> lis
         return _ROLE.findall(text) or _AGENCY.findall(text)
     if kind == "when":
         dates = [m.group(0) for m in PATTERNS["date"].finditer(text)] + re.findall(r"\b(?:19|20)\d{2}\b", text)
+        dates += _CLOCK.findall(text)
         return dates or _TEMPORAL.findall(text)
     return []
 
@@ -173,6 +176,7 @@ def score_units(
     contexts = [coverage(frame.subject_terms, f"{h.title} {h.section} {h.text}", weights) for h in passages]
     on_focus = [names_focus(frame, h, tuning, mentions) for h in passages]
     asked = query_terms(frame.asked)
+    codes = [f for f in frame.focus if f.kind in ("acronym", "name") and re.fullmatch(r"[A-Za-z]+-?\d+", f.text)]
     for (passage, position, unit), similarity in zip(units, similarities, strict=True):
         text = repair(unit.text)
         if is_fragment(Unit(text, unit.kind)):
@@ -193,6 +197,7 @@ def score_units(
             + tuning.action_bonus * (bool(frame.action) and coverage([frame.action], text) > 0)
             + tuning.agent_bonus * (frame.type == "who" and is_agent(frame.action, text))
             + tuning.novelty_bonus * (frame.type == "other" and frame.asks_what) * novelty(frame.question, text)
+            + tuning.code_bonus * (bool(codes) and all(says(c, text) for c in codes))
             + tuning.authority_weight * authority.weight(hit.authority)
             + tuning.recency_weight * recency(hit)
             - (0.1 if unit.kind == "row" else 0.0)
@@ -222,8 +227,9 @@ def of_asked(frame: QuestionFrame, asked: Sequence[str], text: str, headings: st
     if not asked:
         return True
     stems = "|".join(re.escape(stem(t)) for t in asked)
-    if frame.counting and re.search(rf"\b\d[\d,]*\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I):
-        return True  # "412 datasets"
+    count = rf"(?:\d[\d,]*|{_NUMBER_WORD.pattern})"
+    if frame.counting and re.search(rf"\b{count}\s+(?:[\w\-]+\s+){{0,2}}(?:{stems})", text, re.I):
+        return True  # "412 datasets", "four one-year options"
     if frame.counting and not re.search(r"(?<![\w$.,\-])\d[\d,]*(?![\d.,]*\s?%)(?![\w.\-]*\d)\b", text):
         return False  # a count is a bare number, not money, a percentage or a section number
     return coverage(list(asked), f"{text} {headings}") >= (0.99 if len(asked) <= 2 else 0.6)
@@ -381,11 +387,15 @@ def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:
     part = re.fullmatch(r"(?:part|subpart|section|§)\s*(\d+(?:\.\d+)?)", focus.text.strip(), re.I)
     if part and any(h.section_number.startswith(part.group(1)) for h in passages):
         return True
-    pattern = re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(focus.text).split())) + r"(?!\w)")
     return any(
-        pattern.search(_normal(f"{hit.title} {hit.section} {hit.section_number} {hit.doc_id} {hit.text}"))
-        for hit in passages
+        says(focus, f"{hit.title} {hit.section} {hit.section_number} {hit.doc_id} {hit.text}") for hit in passages
     )
+
+
+def says(focus: Focus, text: str) -> bool:
+    """Whether a text names the focus word for word (case, spacing and hyphens aside)."""
+    pattern = re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(focus.text).split())) + r"(?!\w)")
+    return pattern.search(_normal(text)) is not None
 
 
 def source_name(hit: Hit) -> str:

@@ -82,7 +82,8 @@ _MEASURES = {
     "default", "typical", "usual", "standard", "official", "first", "last", "latest", "best", "main", "exact",
     "number", "amount", "value", "rate", "limit", "ceiling", "cap", "threshold", "price", "cost", "fee", "date",
     "deadline", "days", "weeks", "months", "years", "hours", "minutes", "business", "calendar", "time", "period",
-    "name", "role", "person", "office", "dollar", "size", "percentage", "percent",
+    "name", "role", "person", "office", "dollar", "size", "percentage", "percent", "top", "highest", "lowest",
+    "biggest", "largest", "smallest",
 }  # fmt: skip
 _SCENE = re.compile(
     r"^\s*(?:in|under|for|per|according to|within|when|if|once|after|before|while)\b[^,?]{2,80},\s*", re.I

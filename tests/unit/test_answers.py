@@ -16,6 +16,7 @@ from bot.assistant.answer import (
     novelty,
     recency,
     score_units,
+    typed_value,
 )
 from bot.assistant.question import Focus, analyze
 from bot.assistant.sentences import Unit, is_fragment, repair, split_units
@@ -89,6 +90,36 @@ def test_a_figure_leads_only_beside_the_thing_it_is_asked_of() -> None:
     ranked = score_units(analyze(counted), units, [0.8, 0.7], passages, AuthorityPolicy(), Tuning())
     lead = compose(analyze(counted), ranked, passages, Tuning()).lead
     assert lead is not None and "412 datasets" in lead.text
+
+
+def test_a_count_in_words_is_a_count_of_the_thing_asked() -> None:
+    question = "How many renewal terms can the parking contract have?"
+    text = "The parking contract runs for two years. It may be renewed for three one-year renewal terms."
+    passages = [hit("parking", text)]
+    units = [(1, i, u) for i, u in enumerate(split_units(text))]
+    ranked = score_units(analyze(question), units, [0.8, 0.6], passages, AuthorityPolicy(), Tuning())
+    lead = compose(analyze(question), ranked, passages, Tuning()).lead
+    assert lead is not None and "three one-year renewal terms" in lead.text
+
+
+def test_words_that_only_rank_a_figure_are_not_what_it_is_of() -> None:
+    assert analyze("What's the top dollar limit for a sole-source buy?").asked == ""
+    assert analyze("What is the highest fee the kiosk vendor charges?").asked == ""
+
+
+def test_a_clock_time_answers_a_when_question() -> None:
+    assert typed_value("when", "Bids are due at 2 p.m. local time on the closing date.")
+    assert typed_value("when", "Proposals received after noon are late.")
+    assert not typed_value("when", "Bids must be sealed and signed by an authorized officer.")
+
+
+def test_a_sentence_naming_the_asked_code_outranks_its_sibling() -> None:
+    question = "How often must Tier2 devices be patched?"
+    text = "Tier1 devices must be patched every 90 days. Tier2 devices must be patched every 30 days."
+    passages = [hit("patching", text)]
+    units = [(1, i, u) for i, u in enumerate(split_units(text))]
+    ranked = score_units(analyze(question), units, [0.8, 0.78], passages, AuthorityPolicy(), Tuning())
+    assert ranked[0].text.startswith("Tier2")
 
 
 def test_every_name_must_be_covered_unless_they_are_alternatives() -> None:
