@@ -13,6 +13,7 @@ from bot.assistant.results import Claim
 from bot.assistant.sentences import split_sentences
 
 MINUTES_PER_MONTH = 30 * 24 * 60
+SHORT = 8  # a commitment can be this short: "Five (5) year term."
 
 _UPTIME = re.compile(
     r"(?P<pct>\d{2}(?:\.\d+)?)\s?%(?:\s[\w-]+){0,2}\s"
@@ -36,12 +37,14 @@ _ESCALATOR = re.compile(
     re.I,
 )
 _ANNUAL = re.compile(r"\b(?:annual(?:ly)?|each year|every year|per year|yearly|each (?:contract )?anniversary)\b", re.I)
+_LENGTH = r"(?:[a-z]+\s\(\d+\)|\d+)[\s-](?:years?|months?)"  # "3 years", "36-month", "Two (2) year"
 _TERM = re.compile(
-    r"\b(?:initial|base|contract|subscription|service)\s(?:term|period)\b[^.]{0,40}?\b(?P<len>\d+[\s-](?:years?|months?))"
-    r"|\b(?P<len2>\d+[\s-](?:years?|months?))\s(?:initial\s|base\s)?(?:term|contract|subscription|agreement)\b",
+    rf"\b(?:initial|base|contract|subscription|service)\s(?:term|period)\b[^.]{{0,40}}?\b(?P<len>{_LENGTH})"
+    rf"|\b(?P<len2>{_LENGTH})\s(?:initial\s|base\s)?(?:(?:subscription|service)\s)?(?:term|contract|subscription|"
+    r"agreement)\b",
     re.I,
 )
-_RENEW = re.compile(r"\bauto(?:matically)?[\s-]?renew\w*|\brenews? automatically\b|\bevergreen\b", re.I)
+_RENEW = re.compile(r"\bauto(?:matically)?[\s-]?renew\w*|\brenew(?:s|ing)? automatically\b|\bevergreen\b", re.I)
 _DATA_RIGHTS = re.compile(
     r"\b(?:retain|reserve|own|keep|grant(?:s|ed)? (?:us|to us)|perpetual|irrevocable|royalty-free|may use|right to use|"
     r"license to)\b[^.]{0,120}\b(?:data|telemetry|content|insights|information)\b",
@@ -65,7 +68,8 @@ _CLAUSES = re.compile(r"[;:,]\s+|\s(?:and|but|which|while|whereas)\s|\s\(|\)\s")
 _FIGURES = ("money", "percent", "duration", "date", "period", "time")
 # Counts and sizes ("2 TB", "640 acres", "48 Level 2 ports"): figures a summary must keep too.
 _QUANTITY_OF = re.compile(
-    r"\b\d[\d,.]*\s?(?:[A-Z][\w-]*\s)?(?:TB|GB|MB|PB|MW|kW|kWh|MWh|GWh|Mbps|Gbps|acres?|square (?:miles?|feet)|miles?|"
+    r"\b\d[\d,.]*\s?(?:[A-Z][\w-]*\s|(?!(?:for|to|of|in|at|on|per|by|from|a|an|the|or)\s)[a-z][\w-]*\s(?:and\s)?){0,3}?"
+    r"(?:TB|GB|MB|PB|MW|kW|kWh|MWh|GWh|Mbps|Gbps|acres?|square (?:miles?|feet)|miles?|"
     r"sq\.? ?ft|feet|ports?|vehicles?|devices?|sensors?|units?|licen[cs]es?|users?|seats?|sites?|fields?|chargers?|"
     r"cameras?|meters?|endpoints?|buses|stations?|locations?|facilities|parks?|officers?|staff|employees|records|"
     r"agents?|trucks?|collectors?|gateways?|kiosks?|terminals?|stops|routes?|lanes?|intersections?|signals?)\b"
@@ -83,7 +87,7 @@ class _Found:
 def claims(text: str) -> list[Claim]:
     """Each commitment the text makes, restated for the city, with the sentence it comes from."""
     found: list[_Found] = []
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text, min_length=SHORT):
         found += _claims_in(sentence)
     unique: dict[tuple[str, str], _Found] = {}
     for item in found:
@@ -126,6 +130,14 @@ def _service_levels(sentence: str) -> list[_Found]:
     return out
 
 
+def _length(text: str) -> str:
+    """ "36-month" → "36 months", "Two (2) year" → "two (2) years"."""
+    words = text.replace("-", " ").split()
+    number = int(re.sub(r"\D", "", words[-2]) or 0)
+    unit = words[-1] if number == 1 or words[-1].endswith("s") else f"{words[-1]}s"
+    return " ".join([*(w.lower() if w[:1].isupper() else w for w in words[:-1]), unit])
+
+
 def _money_terms(sentence: str) -> list[_Found]:
     """Escalators, term and renewal, add-ons and usage fees."""
     out: list[_Found] = []
@@ -137,7 +149,7 @@ def _money_terms(sentence: str) -> list[_Found]:
         out.append(_Found("escalator", f"The price goes up {how} every year, so later years cost more.", sentence))
     term = _TERM.search(sentence)
     if term:
-        length = (term.group("len") or term.group("len2")).replace("-", " ")
+        length = _length(term.group("len") or term.group("len2"))
         renews = " and then renews by itself unless the City says no in time" if _RENEW.search(sentence) else ""
         out.append(_Found("term", f"The contract runs {length}{renews}.", sentence))
     elif _RENEW.search(sentence):
@@ -235,7 +247,7 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
     """The summary: each commitment restated, then every other sentence that carries a figure, in the
     third person and plain, so no money amount, percentage or duration is lost."""
     lines = [c.plain for c in found]
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text, min_length=SHORT):
         figures = [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence)
         missing = [f for f in figures if f.lower() not in " ".join(lines).lower()]
         if not missing:

@@ -27,7 +27,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        rf"\b(?:\d+|{_NUMBER_WORDS}|[a-z]+(?:-[a-z]+)?(?=\s?\(\d+\)))(?:\s?\(\d+\))?[\s-](?:calendar[\s-]|business[\s-]|working[\s-])?"
+        rf"\b(?:\d+|{_NUMBER_WORDS}|[a-z]+(?:-[a-z]+)?(?=\s?\(\d+\)))(?:\s?\(\d+\))?[\s-](?:consecutive[\s-]|full[\s-])?(?:calendar[\s-]|business[\s-]|working[\s-])?"
         r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?)\b",
         re.IGNORECASE,
     ),

@@ -48,7 +48,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 _FIGURE = re.compile(r"[$€£]?\d[\d,.]*%?")  # "$2 million" is two words of a sentence, not one
 
 
-def split_units(text: str) -> list[Unit]:
+def split_units(text: str, *, min_length: int = MIN_SENTENCE) -> list[Unit]:
     """The units of a passage: prose sentences, list items, and table rows (``Col: value | Col: value``).
 
     A list item is read with the sentence that introduces it ("Imprest funds may be used when—" and
@@ -70,7 +70,7 @@ def split_units(text: str) -> list[Unit]:
             pieces[0] = _with_lead_in(lead_in, pieces[0])
         elif not item:
             lead_in = pieces[-1] if pieces and _LEAD_IN_END.search(pieces[-1]) else ""
-        units += [Unit(p, "item" if item else "prose") for p in pieces if MIN_SENTENCE <= len(p) <= MAX_SENTENCE]
+        units += [Unit(p, "item" if item else "prose") for p in pieces if min_length <= len(p) <= MAX_SENTENCE]
     return units
 
 
@@ -84,9 +84,9 @@ def _with_lead_in(lead_in: str, item: str) -> str:
     return f"{head} {first}."
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, *, min_length: int = MIN_SENTENCE) -> list[str]:
     """The text of every unit (kept for callers that only need strings)."""
-    return [unit.text for unit in split_units(text)]
+    return [unit.text for unit in split_units(text, min_length=min_length)]
 
 
 def _row_text(line: str) -> str:

@@ -150,3 +150,19 @@ def test_the_summary_keeps_counts_and_sizes_too() -> None:
     text = "We include 2 TB of storage for 48 Level 2 ports. Fees increase 3% annually."
     summary = " ".join(city_summary(text, claims(text)))
     assert "2 TB" in summary and "48 Level 2 ports" in summary and "3% annually" in summary
+
+
+def test_counts_of_described_things_and_short_commitments_are_kept() -> None:
+    text = (
+        "We fit a sensor to 45 refuse and recycling trucks. Four (4) year term.\n\n"
+        "If accuracy stays below 97% for 3 consecutive months, the vendor adds readers."
+    )
+    summary = " ".join(city_summary(text, claims(text)))
+    assert "45 refuse and recycling trucks" in summary
+    assert "four (4) years" in summary.lower()
+    assert "3 consecutive months" in summary
+
+
+def test_the_initial_term_is_not_the_renewal_term() -> None:
+    found = {c.kind: c for c in claims("Three (3) year initial term, renewing automatically for 1-year terms.")}
+    assert found["term"].plain.startswith("The contract runs three (3) years and then renews by itself")
