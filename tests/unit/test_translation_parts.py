@@ -134,6 +134,20 @@ def test_considerations_quote_the_sentences_that_raise_them(glossary: Glossary) 
     assert all(e.weight >= 2 for items in evidence.values() for e in items if e.sentence in sentences[:1])
 
 
+def test_evidence_is_read_in_either_order_and_across_long_objects(glossary: Glossary) -> None:
+    sentences = [
+        "The vendor's company-wide security program is audited each year against ISO 27001.",
+        "The Contractor shall retain call recordings and every signed consent form on file for seven (7) years.",
+        "The Contractor shall not charge per-transaction fees for the public API.",
+        "Raw video footage is kept by the vendor for model improvement.",
+    ]
+    evidence = glossary.evidence(sentences)
+    assert evidence["certification-scope"][0].sentence == sentences[0]
+    assert evidence["records-retention"][0].sentence == sentences[1]
+    assert evidence["price-escalation"][0].sentence == sentences[2]
+    assert evidence["privacy"][0].sentence == sentences[3]
+
+
 def test_list_items_add_their_figures_and_unknown_standards_are_kept(glossary: Glossary) -> None:
     clause = (
         "The Contractor shall maintain the following insurance. Cyber liability: $5,000,000 per claim. "
