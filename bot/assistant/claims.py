@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.assistant.facts import find_facts
-from bot.assistant.plain import plain_sentences
+from bot.assistant.plain import PLAIN_GRADE, grade, plain_sentences
 from bot.assistant.results import Claim
 from bot.assistant.sentences import split_sentences
 
 MINUTES_PER_MONTH = 30 * 24 * 60
 SHORT = 8  # a commitment can be this short: "Five (5) year term."
+SUMMARY_SENTENCE_LIMITS = (25, 18, 14, 10)  # words per kept vendor sentence, tried in turn
 
 _UPTIME = re.compile(
     r"(?P<pct>\d{2}(?:\.\d+)?)\s?%(?:\s[\w-]+){0,2}\s"
@@ -245,21 +246,32 @@ def first_person(sentence: str) -> bool:
 
 def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor") -> list[str]:
     """The summary: each commitment restated, then every other sentence that carries a figure, in the
-    third person and plain, so no money amount, percentage or duration is lost."""
+    third person and plain, so no money amount, percentage or duration is lost. The vendor's sentences
+    are cut shorter until the whole reads at the plain grade (a figure a cut drops comes back with its
+    clause)."""
+    lines: list[str] = []
+    for limit in SUMMARY_SENTENCE_LIMITS:
+        lines = _summary_lines(text, found, vendor, limit)
+        if grade(" ".join(lines)) <= PLAIN_GRADE:
+            break
+    return lines
+
+
+def _summary_lines(text: str, found: Sequence[Claim], vendor: str, max_words: int) -> list[str]:
     lines = [c.plain for c in found]
     for sentence in split_sentences(text, min_length=SHORT):
         figures = [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence)
         missing = [f for f in figures if f.lower() not in " ".join(lines).lower()]
         if not missing:
             continue
-        lines += _keeping_figures(third_person(sentence, vendor), missing)
+        lines += _keeping_figures(third_person(sentence, vendor), missing, max_words)
     return _dedupe(lines)
 
 
-def _keeping_figures(sentence: str, figures: Sequence[str]) -> list[str]:
+def _keeping_figures(sentence: str, figures: Sequence[str], max_words: int) -> list[str]:
     """The sentence in short plain pieces; a figure that shortening cut is added back with the clause
     that carries it ("Also: renew automatically for 1-year terms.")."""
-    pieces = [_sentence(p) for p in plain_sentences(sentence)]
+    pieces = [_sentence(p) for p in plain_sentences(sentence, max_words)]
     for figure in figures:
         if figure.lower() in " ".join(pieces).lower():
             continue

@@ -62,6 +62,7 @@ def simplify(sentence: str) -> str:
 
 
 MAX_SENTENCE_WORDS = 25  # plain-language guidance: keep sentences to about 20–25 words
+PLAIN_GRADE = 9.0  # the reading grade plain-language output aims for
 _CLAUSE_BREAK = re.compile(
     r"[;:,]\s|\s(?:and|or|but|which|that|including|unless|except|provided|so that|such as|whether|where|while)"
     r"\s",

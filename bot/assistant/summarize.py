@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.assistant.facts import fact_weight, find_facts, find_obligation
-from bot.assistant.plain import grade, plain_sentences, simplify
+from bot.assistant.plain import PLAIN_GRADE, grade, plain_sentences, simplify
 from bot.assistant.results import Obligation, SummaryResult, TermExplanation
 from bot.assistant.sentences import split_sentences
 from ingest.documents import Section
@@ -19,7 +19,6 @@ from knowledge.embeddings import Embedder, Vectors
 from knowledge.glossary import Glossary
 
 MAX_KEY_FACTS = 30
-PLAIN_GRADE = 9.0  # the reading grade plain-language output aims for
 CHOICE_FOR_FULL_READABILITY = 10  # sentences left out before readability counts fully
 READABILITY_WEIGHT = 0.15  # how much each grade above it counts against a sentence
 

@@ -180,3 +180,16 @@ def test_counts_of_described_things_and_short_commitments_are_kept() -> None:
 def test_the_initial_term_is_not_the_renewal_term() -> None:
     found = {c.kind: c for c in claims("Three (3) year initial term, renewing automatically for 1-year terms.")}
     assert found["term"].plain.startswith("The contract runs three (3) years and then renews by itself")
+
+
+def test_a_summary_over_the_plain_grade_is_cut_shorter_and_keeps_its_figures() -> None:
+    text = (
+        "The vendor installs sensors at 240 parking meters, and the sensors report space status to the city "
+        "dashboard every minute, with monthly reports delivered within 10 business days after each month ends, "
+        "covering occupancy, turnover and revenue trends by district. "
+        "Training covers 30 enforcement officers across 6 weeks, including classroom sessions, field exercises "
+        "and written procedures, with refresher sessions offered annually at no additional charge to the city."
+    )
+    summary = " ".join(city_summary(text, claims(text)))
+    assert grade(text) > 9.0 and grade(summary) <= 9.0
+    assert all(f in summary for f in ("240 parking meters", "10 business days", "30 enforcement officers", "6 weeks"))
