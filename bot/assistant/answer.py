@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from bot.assistant.facts import PATTERNS
 from bot.assistant.question import Focus, QuestionFrame, QuestionType
@@ -394,8 +395,12 @@ def focus_covered(focus: Focus, passages: Sequence[Hit]) -> bool:
 
 def says(focus: Focus, text: str) -> bool:
     """Whether a text names the focus word for word (case, spacing and hyphens aside)."""
-    pattern = re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(focus.text).split())) + r"(?!\w)")
-    return pattern.search(_normal(text)) is not None
+    return _naming(focus.text).search(_normal(text)) is not None
+
+
+@cache
+def _naming(name: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.])" + r"[\s\-]*".join(map(re.escape, _normal(name).split())) + r"(?!\w)")
 
 
 def source_name(hit: Hit) -> str:
