@@ -249,22 +249,26 @@ def city_summary(text: str, found: Sequence[Claim], *, vendor: str = "the vendor
     third person and plain, so no money amount, percentage or duration is lost. The vendor's sentences
     are cut shorter until the whole reads at the plain grade (a figure a cut drops comes back with its
     clause)."""
+    carrying = [
+        (third_person(sentence, vendor), figures)
+        for sentence in split_sentences(text, min_length=SHORT)
+        if (figures := [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence))
+    ]
     lines: list[str] = []
     for limit in SUMMARY_SENTENCE_LIMITS:
-        lines = _summary_lines(text, found, vendor, limit)
+        lines = _summary_lines(found, carrying, limit)
         if grade(" ".join(lines)) <= PLAIN_GRADE:
             break
     return lines
 
 
-def _summary_lines(text: str, found: Sequence[Claim], vendor: str, max_words: int) -> list[str]:
+def _summary_lines(found: Sequence[Claim], carrying: Sequence[tuple[str, list[str]]], max_words: int) -> list[str]:
+    """The restated commitments, then each sentence with a figure they do not already give."""
     lines = [c.plain for c in found]
-    for sentence in split_sentences(text, min_length=SHORT):
-        figures = [f.value for f in find_facts(sentence) if f.kind in _FIGURES] + _QUANTITY_OF.findall(sentence)
+    for sentence, figures in carrying:
         missing = [f for f in figures if f.lower() not in " ".join(lines).lower()]
-        if not missing:
-            continue
-        lines += _keeping_figures(third_person(sentence, vendor), missing, max_words)
+        if missing:
+            lines += _keeping_figures(sentence, missing, max_words)
     return _dedupe(lines)
 
 

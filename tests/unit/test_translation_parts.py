@@ -134,18 +134,22 @@ def test_considerations_quote_the_sentences_that_raise_them(glossary: Glossary) 
     assert all(e.weight >= 2 for items in evidence.values() for e in items if e.sentence in sentences[:1])
 
 
-def test_evidence_is_read_in_either_order_and_across_long_objects(glossary: Glossary) -> None:
-    sentences = [
-        "The vendor's company-wide security program is audited each year against ISO 27001.",
-        "The Contractor shall retain call recordings and every signed consent form on file for seven (7) years.",
-        "The Contractor shall not charge per-transaction fees for the public API.",
-        "Raw video footage is kept by the vendor for model improvement.",
-    ]
-    evidence = glossary.evidence(sentences)
-    assert evidence["certification-scope"][0].sentence == sentences[0]
-    assert evidence["records-retention"][0].sentence == sentences[1]
-    assert evidence["price-escalation"][0].sentence == sentences[2]
-    assert evidence["privacy"][0].sentence == sentences[3]
+@pytest.mark.parametrize(
+    ("sentence", "consideration"),
+    [
+        ("The vendor's company-wide security program is audited each year against ISO 27001.", "certification-scope"),
+        (
+            "The Contractor shall retain call recordings and every signed consent form on file for seven (7) years.",
+            "records-retention",
+        ),
+        ("The Contractor shall not charge per-transaction fees for the public API.", "price-escalation"),
+        ("Raw video footage is kept by the vendor for model improvement.", "privacy"),
+    ],
+)
+def test_evidence_is_read_in_either_order_and_across_long_objects(
+    glossary: Glossary, sentence: str, consideration: str
+) -> None:
+    assert glossary.evidence([sentence])[consideration][0].sentence == sentence
 
 
 def test_list_items_add_their_figures_and_unknown_standards_are_kept(glossary: Glossary) -> None:
