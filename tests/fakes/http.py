@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -35,19 +36,31 @@ def wait_until_healthy(url: str, *, timeout: float = 10.0, why: Callable[[], str
 
 
 @contextmanager
-def serve_app(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """An ASGI app under uvicorn on loopback, as `citybridge serve` runs it; yields its URL once healthy."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url)
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def listening_socket() -> Iterator[socket.socket]:
+    """A loopback socket bound to a free port and held, so no other server can take the port before the one
+    it is handed to starts (``free_port`` releases its port at once)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        yield sock
+
+
+@contextmanager
+def serve_app(app: Any, *, sock: socket.socket | None = None) -> Iterator[str]:
+    """An ASGI app under uvicorn on loopback, as `citybridge serve` runs it; yields its URL once healthy.
+    Give ``sock`` (from :func:`listening_socket`) when the URL must be known before the app is built."""
+    with contextlib.ExitStack() as stack:
+        sock = sock or stack.enter_context(listening_socket())
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        try:
+            wait_until_healthy(url)
+            yield url
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
 
 
 @contextmanager

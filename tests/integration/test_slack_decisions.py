@@ -29,7 +29,7 @@ from bot.store import EventLedger
 from bot.web.app import build_web_app
 from tests.browser import chromium
 from tests.conftest import make_services
-from tests.fakes.http import free_port, serve_app
+from tests.fakes.http import listening_socket, serve_app
 from tests.fakes.slack_api import FakeSlack, check_view, load_payload, serve, sign
 from tests.fakes.tcp_forwarder import TcpForwarder, tcp_forwarder
 
@@ -93,8 +93,9 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
     (a copy of the indexed sample library, so decisions indexed here don't leak into other tests)."""
     home = tmp_path / "home"
     shutil.copytree(library.settings.home / "index", home / "index")
-    port = free_port()
     with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(listening_socket())  # held from here, so nothing started below can take it
+        port = sock.getsockname()[1]
         forwarder = None
         if not database_url.startswith("sqlite"):
             parsed = sqlalchemy.make_url(database_url)
@@ -122,7 +123,7 @@ def running(library: Services, embedder: Any, database_url: str, tmp_path: Path)
         settings = services.settings
         bolt = build_app(settings, services, EventLedger(services.engine))
         web = build_web_app(bolt, ready=lambda: True, decisions=services.decisions, public_url=settings.public_url)
-        url = stack.enter_context(serve_app(web, port=port))  # stops before services close (LIFO)
+        url = stack.enter_context(serve_app(web, sock=sock))  # stops before services close (LIFO)
         yield Running(url, fake, services, services.decisions, database_url, forwarder)
 
 
