@@ -79,19 +79,22 @@ def register(app: typer.Typer, settings: Callable[[], Settings], console: Consol
             bool,
             typer.Option("--use-home", help="Use the index in --home (e.g. the full corpus), not the sample library."),
         ] = False,
+        split: Annotated[
+            str, typer.Option("--split", help="Held-out half: dev, dev2 (the blind set), test, or all.")
+        ] = "all",
     ) -> None:
-        """The held-out set (bench/data/translate, dev and test halves) and the old fixtures side by side:
-        jargon explained, considerations raised with quotes, figures kept, grades, clause mappings."""
+        """The held-out set (bench/data/translate: dev, blind dev2 and test halves) and the old fixtures side
+        by side: jargon explained, considerations raised with quotes, figures kept, grades, clause mappings."""
         from bench.translation import score_all, score_held_out_all  # noqa: PLC0415
 
         with tempfile.TemporaryDirectory(prefix="citybridge-bench-") as home:
             services = Services(settings() if use_home else settings().with_home(Path(home)))
             services.ensure_library(RichProgress(console))
-            held_out = score_held_out_all(services.skills, services.glossary)
+            held_out = score_held_out_all(services.skills, services.glossary, None if split == "all" else split)
             scores = score_all(services.skills, services.glossary)
             services.close()
         _held_out_table(console, held_out)
-        _save("translate-held-out", [s.__dict__ for s in held_out])
+        _save(f"translate-held-out-{split}", [s.__dict__ for s in held_out])
         table = Table(title="Translate / summarize / review on the written fixtures", show_lines=False)
         for column in ("Fixture", "Jargon", "Considerations", "Facts kept", "Review", "Reqs", "Grade", "Summary grade"):
             table.add_column(column, justify="left" if column == "Fixture" else "right")
@@ -350,7 +353,7 @@ def _held_out_table(console: Console, scores: list[Any]) -> None:
     def pct(a: int, b: int) -> str:
         return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "–"
 
-    for half in ("dev", "test"):
+    for half in ("dev", "dev2", "test"):
         for kind in ("proposals", "clauses"):
             group = [s for s in scores if s.split == half and s.name.startswith(kind)]
             if not group:
