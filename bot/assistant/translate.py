@@ -29,7 +29,7 @@ from knowledge.models import Citation, Hit
 from knowledge.search import Searcher
 
 MAX_TEXT_CHARS = 200_000
-MAX_CONSIDERATIONS = 12
+MAX_CONSIDERATIONS = 15
 
 
 def check_document(text: str, *, what: str = "text") -> str:
