@@ -21,7 +21,8 @@ _ACRONYM = re.compile(
 )
 _VERSIONED = re.compile(
     r"(?<![\w.-])(?P<name>(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)(?:[ /-](?:[A-Z][A-Za-z0-9]*|SP|CFR))*)"
-    r"[ -]v?\d+(?:[.-]\d+)*[A-Za-z]?(?:\s(?:Rev\.?|Revision|Version|Part)\s?\d+(?:\.\d+)*)?(?![\w.-]*\w)"
+    r"[ -](?:v|[A-Z])?\d+(?:[.-]\d+)*[A-Za-z]?(?:\s(?:(?:Rev\.?|Revision|Version|Part)\s?|v)\d+(?:\.\d+)*)?"
+    r"(?![\w.-]*\w)"
 )
 _WORD = re.compile(r"(?<![\w-])[A-Za-z][a-z]+(?:-[A-Za-z][a-z]+)*(?![\w-])")
 _EXPANSION_AFTER = r"\(\s*{name}s?\s*\)"  # "Automated Traffic Signal Performance Measures (ATSPM)"

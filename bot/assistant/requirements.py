@@ -60,7 +60,8 @@ def requirements_from(text: str, glossary: Glossary, cited: Sequence[Citation] =
                 out[-1] = previous.model_copy(update={"threshold": joined, "clause": f"{previous.clause} {sentence}"})
             continue
         standards = [s.name for s in glossary.standards_in(sentence)]
-        standards += [v for v in named_versions(sentence) if not any(_same(v, s) for s in standards)]
+        # A version the clause names that the catalog's name lacks ("NTCIP 1202 v03") is kept beside it.
+        standards += [v for v in named_versions(sentence) if not any(v.lower() in s.lower() for s in standards)]
         out.append(
             TechRequirement(
                 number=len(out) + 1,
@@ -81,16 +82,26 @@ def named_versions(sentence: str) -> list[str]:
     return [c.surface for c in version_numbered(sentence)]
 
 
-def _same(name: str, standard: str) -> bool:
-    return name.lower() in standard.lower() or standard.lower() in name.lower()
+_MEASURE = re.compile(
+    r"\b\d[\d,.]*\s?(?:Hz|ms|milliseconds?|seconds?|[KMGT]B|Mbps|Gbps|kW|kWh|kVA|dB|lux|meters?|feet|miles?)\b"
+)
+_BOUND = re.compile(
+    r"\b(?:not (?:less|fewer|more) than|no (?:less|fewer|more) than|at (?:least|most)|a minimum of|a maximum of|"
+    r"up to|(?:greater|less) than or equal to)\s+(?:[a-z\-]+\s+)?(?:\(\d[\d,.]*\)|\d[\d,.]*\+?)(?![\d,.]*\s?%)"
+    r"(?:\s+(?!(?:on|in|of|for|to|and|or|the|an?|by|per|at|with|from|within|shall|must)\b)[a-zA-Z\-]+)?",
+    re.I,
+)  # "not less than 0.85", "not fewer than fifty (50) test", "at least 2,000 historical"
+_BOUND_SIGN = re.compile(r"(?:>=|<=|≥|≤)\s?\d[\d,.]*")
 
 
 def threshold(sentence: str) -> str:
-    """The measurable bar a duty sets: its durations, percentages, amounts and dates."""
+    """The measurable bar a duty sets: its durations, percentages, amounts, dates, measures (10 Hz,
+    100 ms) and bounds ("not less than 0.85", "at least 2,000 requests")."""
     values = [
         f.value for f in find_facts(sentence) if f.kind in ("duration", "percent", "money", "date", "period", "time")
     ]
-    return "; ".join(dict.fromkeys(values))
+    values += [m.group(0) for pattern in (_MEASURE, _BOUND, _BOUND_SIGN) for m in pattern.finditer(sentence)]
+    return "; ".join(v for v in dict.fromkeys(values) if not any(v != o and v in o for o in values))
 
 
 def acceptance(sentence: str, standards: Sequence[Standard]) -> str:
@@ -98,8 +109,17 @@ def acceptance(sentence: str, standards: Sequence[Standard]) -> str:
     then checks of the figures stated."""
     parts = [f"{s.name}: {s.test}" for s in standards]
     parts += [test for pattern, test in _tests() if pattern.search(sentence)][:2]
+    if _OWN_TEST.search(sentence):  # the clause sets its own test: that is the first one to run
+        parts.insert(0, f"The clause's own test: {simplify(sentence).lstrip('*#_ ')}")
     parts.append(figure_check(sentence))
     return " ".join(parts)
+
+
+_OWN_TEST = re.compile(
+    r"\b(?:test(?:s|ing|ed)?|exercises?|demonstrat(?:e|es|ed|ion)|drills?|audits?|validat(?:e|ed|ion)|"
+    r"verif(?:y|ied|ication)|acceptance)\b",
+    re.I,
+)
 
 
 @cache

@@ -164,6 +164,23 @@ def test_list_items_add_their_figures_and_unknown_standards_are_kept(glossary: G
     assert "penetration test report" in third.acceptance
 
 
+def test_versions_measures_bounds_and_the_clauses_own_test_reach_the_requirement(glossary: Glossary) -> None:
+    clause = (
+        "The Contractor shall communicate with all controllers using NTCIP 1202 v03. "
+        "SPaT messages shall conform to SAE J2735 and shall be broadcast at 10 Hz within 100 ms of the controller. "
+        "Classification shall achieve an F1 score of not less than 0.85 on at least 2,000 historical requests. "
+        "The Contractor shall conduct a purple-team exercise in which at least twenty (20) techniques are emulated."
+    )
+    versions, messages, quality, exercise = requirements_from(clause, glossary)
+    assert "NTCIP 1202 v03" in versions.standards
+    assert "SAE J2735" in messages.standards
+    assert "10 Hz" in messages.threshold and "100 ms" in messages.threshold
+    assert quality.threshold.startswith("not less than 0.85") and "at least 2,000 historical" in quality.threshold
+    assert " on" not in quality.threshold  # a bound ends at its number or its noun, not a preposition
+    assert exercise.acceptance.startswith("The clause's own test:") and "purple-team" in exercise.acceptance
+    assert not versions.acceptance.startswith("The clause's own test:")  # no test named, none restated
+
+
 def test_the_summary_keeps_counts_and_sizes_too() -> None:
     text = "We include 2 TB of storage for 48 Level 2 ports. Fees increase 3% annually."
     summary = " ".join(city_summary(text, claims(text)))
