@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from bot.assistant.facts import MEASURE as _MEASURE
+from bot.assistant.facts import NUMBER_WORD as _NUMBER_WORD
 from bot.assistant.facts import PATTERNS
 from bot.assistant.question import Focus, QuestionFrame, QuestionType
 from bot.assistant.sentences import Unit, coverage, is_fragment, repair, similar, stem
@@ -15,16 +17,6 @@ from knowledge.authority import AuthorityPolicy
 from knowledge.lexical import query_terms
 from knowledge.models import TIER_LABELS, Hit
 
-_NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
-    r"hundred|thousand|million|billion)\b",
-    re.I,
-)
-_MEASURE = re.compile(
-    rf"(?:\b\d+(?:\.\d+)?:1\b|(?:\b\d[\d,.]*|{_NUMBER_WORD.pattern})\s?(?:meters?|metres?|feet|foot|ft|miles?|km|"
-    r"kilometers?|inches|[KMGT]B|gigabytes?|terabytes?|seconds?|pixels?|px|points?|pt|Mbps|Gbps|kW|kWh|MW)\b)",
-    re.I,
-)  # "3:1", "four meters", "10 GB": what "how accurate / how big / what ratio" questions ask for
 _ROLE = re.compile(
     r"\b(?:officers?|officials?|manager|council|head of|director|administrator|secretary|department|"
     r"committee|board|attorney|executive|chief|advocate|supervisor|agency|office|division|team|staff|"

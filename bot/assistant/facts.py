@@ -13,6 +13,18 @@ _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|forty-five|sixty|ninety)"
 )
+NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
+    r"hundred|thousand|million|billion)\b",
+    re.I,
+)
+MEASURE = re.compile(
+    rf"(?:\b\d+(?:\.\d+)?:1\b|(?:\b\d[\d,.]*|{NUMBER_WORD.pattern})\s?(?:meters?|metres?|feet|foot|ft|miles?|km|"
+    r"kilometers?|inches|[KMGT]B|gigabytes?|terabytes?|seconds?|milliseconds?|ms|Hz|pixels?|px|points?|pt|Mbps|"
+    r"Gbps|kW|kWh|kVA|MW|dB|lux)\b)",
+    re.I,
+)  # "3:1", "four meters", "10 GB", "100 ms": what a "how big / how fast" question asks for, a threshold a clause sets
+
 PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(
         r"(?:US)?[$£€]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[MKB])\b)?"

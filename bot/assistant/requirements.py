@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.assistant.facts import find_facts, find_obligation
+from bot.assistant.facts import MEASURE, find_facts, find_obligation
 from bot.assistant.jargon import version_numbered
 from bot.assistant.plain import simplify
 from bot.assistant.results import TechRequirement, VagueClause
@@ -82,9 +82,6 @@ def named_versions(sentence: str) -> list[str]:
     return [c.surface for c in version_numbered(sentence)]
 
 
-_MEASURE = re.compile(
-    r"\b\d[\d,.]*\s?(?:Hz|ms|milliseconds?|seconds?|[KMGT]B|Mbps|Gbps|kW|kWh|kVA|dB|lux|meters?|feet|miles?)\b"
-)
 _BOUND = re.compile(
     r"\b(?:not (?:less|fewer|more) than|no (?:less|fewer|more) than|at (?:least|most)|a minimum of|a maximum of|"
     r"up to|(?:greater|less) than or equal to)\s+(?:[a-z\-]+\s+)?(?:\(\d[\d,.]*\)|\d[\d,.]*\+?)(?![\d,.]*\s?%)"
@@ -100,7 +97,7 @@ def threshold(sentence: str) -> str:
     values = [
         f.value for f in find_facts(sentence) if f.kind in ("duration", "percent", "money", "date", "period", "time")
     ]
-    values += [m.group(0) for pattern in (_MEASURE, _BOUND, _BOUND_SIGN) for m in pattern.finditer(sentence)]
+    values += [m.group(0) for pattern in (MEASURE, _BOUND, _BOUND_SIGN) for m in pattern.finditer(sentence)]
     return "; ".join(v for v in dict.fromkeys(values) if not any(v != o and v in o for o in values))
 
 

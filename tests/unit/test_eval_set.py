@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.answers import load_questions
-from bench.translation import HELD_OUT, load_held_out
+from bench.translation import HELD_OUT, _norm, load_held_out
 
 
 def test_the_set_has_enough_questions_and_near_misses_in_both_halves() -> None:
@@ -34,11 +34,7 @@ def test_every_translation_expectation_is_quoted_word_for_word_from_its_document
     assert sum(1 for name in held_out if name.startswith("proposals/")) >= 42
     assert {e["split"] for e in held_out.values()} == {"dev", "dev2", "test"}
     for name, expected in held_out.items():
-        text = _words((HELD_OUT / name).read_text(encoding="utf-8"))
+        text = _norm((HELD_OUT / name).read_text(encoding="utf-8"))
         quoted = [*expected["jargon"], *expected["facts"], *expected.get("vague", [])]
         quoted += [c["quote"] for c in expected["considerations"]]
-        assert [q for q in quoted if _words(q) not in text] == [], name
-
-
-def _words(text: str) -> str:
-    return " ".join(text.lower().split())
+        assert [q for q in quoted if _norm(q) not in text] == [], name
